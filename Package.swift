@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "runbook",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "runbook", targets: ["runbook"]),
+        .library(name: "RunbookKit", targets: ["RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .target(name: "RunbookLanguage"),
+        .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
+        .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Planning", dependencies: ["RunbookModel", "Inventory"]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "Planning", "Inventory"]),
+        .target(name: "Checks", dependencies: ["Planning", "Transport"]),
+        .target(name: "Supervisors", dependencies: ["Planning"]),
+        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors"]),
+        .target(
+            name: "RunbookCLI",
+            dependencies: [
+                "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
+        .testTarget(name: "RunbookLanguageTests", dependencies: ["RunbookLanguage"]),
+        .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel"], resources: []),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Transport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,32 @@
+import Foundation
+import RunbookLanguage
+import RunbookModel
+
+/// Reads runbook files from disk and reports their errors the way every command does.
+enum RunbookFiles {
+    /// Loads and validates one file.
+    static func load(_ path: String) -> Result<Runbook, DiagnosticList> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let location = SourceLocation(line: 1, column: 1, offset: 0)
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            return .failure(DiagnosticList([Diagnostic(path: path, location: location, message: "the file \(reason)", sourceLine: nil)]))
+        }
+        return Validator.load(path: path, bytes: Array(data))
+    }
+
+    /// Loads a file or prints its errors to standard error and exits with status 2.
+    static func loadOrExit(_ path: String) throws -> Runbook {
+        switch load(path) {
+        case .success(let runbook): return runbook
+        case .failure(let list):
+            Output.error(list.description)
+            throw ExitStatus.usage
+        }
+    }
+
+    /// The `.rb` files of a folder, sorted by name.
+    static func runbooks(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".rb") }.sorted().map { (directory as NSString).appendingPathComponent($0) }
+    }
+}

@@ -1,0 +1,73 @@
+import RunbookLanguage
+
+/// What an argument accepts; literals are checked here, parameter references when the plan resolves them.
+enum ValueKind: Sendable {
+    /// A string, possibly interpolated, or a parameter reference.
+    case string
+    /// A plain string with no interpolation (descriptions, docs, patterns).
+    case text
+    case int(min: Int)
+    case intLiteral(min: Int)
+    case port
+    case duration
+    case durationLiteral
+    case bool
+    case boolLiteral
+    case symbol([String])
+    /// A step name or an array of step names, as symbols.
+    case stepNames
+    /// `{ KEY: value }` for environment variables.
+    case env
+    /// An HTTP status: an integer, an array of integers, or a range string "200-299".
+    case status
+    /// A count or a percentage ("25%").
+    case hostCount
+    /// A parameter default, checked against the parameter's type by the validator.
+    case any
+    /// A string, or `false` (for `lock false`).
+    case textOrFalse
+
+    /// Words for "expected X" in messages.
+    var expectation: String {
+        switch self {
+        case .string: "a string"
+        case .text: "a plain string"
+        case .int(let min), .intLiteral(let min): min == 0 ? "an integer of 0 or more" : "an integer of \(min) or more"
+        case .port: "a port (1-65535)"
+        case .duration, .durationLiteral: "a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\""
+        case .bool, .boolLiteral: "`true` or `false`"
+        case .symbol(let names): "one of " + names.map { ":\($0)" }.joined(separator: ", ")
+        case .stepNames: "a step name (`:name`) or an array of them"
+        case .env: "a hash such as `{ NODE_ENV: \"production\" }`"
+        case .status: "an HTTP status: an integer, an array of integers, or a range such as \"200-299\""
+        case .hostCount: "a count or a percentage such as \"25%\""
+        case .any: "a value"
+        case .textOrFalse: "a string or `false`"
+        }
+    }
+}
+
+/// The arguments one statement takes, its block, and which keywords it needs.
+struct Signature: Sendable {
+    var positional: [(name: String, kind: ValueKind)] = []
+    var optionalPositional: [(name: String, kind: ValueKind)] = []
+    var keywords: [(name: String, kind: ValueKind)] = []
+    var requiredKeywords: Set<String> = []
+    var block: BlockRule = .none
+
+    enum BlockRule { case none, required }
+
+    func kind(ofKeyword name: String) -> ValueKind? { keywords.first { $0.name == name }?.kind }
+}
+
+/// A statement's arguments after checking against its signature.
+struct CheckedArguments {
+    var positional: [Expr] = []
+    var positionalLocations: [SourceLocation] = []
+    var keywords: [String: Expr] = [:]
+    var keywordLocations: [String: SourceLocation] = [:]
+
+    subscript(keyword: String) -> Expr? { keywords[keyword] }
+
+    func positional(_ index: Int) -> Expr? { index < positional.count ? positional[index] : nil }
+}

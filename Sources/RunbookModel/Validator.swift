@@ -1,0 +1,621 @@
+import RunbookLanguage
+
+/// Checks a syntax tree against the language and builds the typed runbook, collecting every error.
+public struct Validator {
+    private let file: SourceFile
+    private var diagnostics: [Diagnostic] = []
+    private var params: [String: Param] = [:]
+
+    private init(file: SourceFile) { self.file = file }
+
+    /// Parses and validates a file: a runbook, or every error found in it.
+    public static func load(_ file: SourceFile) -> Result<Runbook, DiagnosticList> {
+        let (tree, parseDiagnostics) = Parser.parse(file)
+        var validator = Validator(file: file)
+        let runbook = validator.validate(tree)
+        let all = parseDiagnostics + validator.diagnostics
+        if let runbook, all.isEmpty { return .success(runbook) }
+        return .failure(DiagnosticList(uniqued(all)))
+    }
+
+    /// Reads a file from disk and loads it.
+    public static func load(path: String, bytes: [UInt8]) -> Result<Runbook, DiagnosticList> {
+        switch SourceFile.load(path: path, data: bytes) {
+        case .success(let file): return load(file)
+        case .failure(let diagnostic): return .failure(DiagnosticList([diagnostic]))
+        }
+    }
+
+    private static func uniqued(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var seen = Set<Diagnostic>()
+        return diagnostics.filter { seen.insert($0).inserted }
+    }
+
+    private mutating func error(_ message: String, at location: SourceLocation) {
+        diagnostics.append(Diagnostic(message, at: location, in: file))
+    }
+
+    // MARK: - The runbook
+
+    private mutating func validate(_ tree: SyntaxTree) -> Runbook? {
+        guard let first = tree.statements.first else { return nil }
+        for extra in tree.statements.dropFirst() {
+            error("a file holds one runbook; `\(extra.name)` stands outside the `runbook` block", at: extra.location)
+        }
+        guard first.name == "runbook" else {
+            error(
+                "a runbook file starts with `runbook \"name\" do`, not `\(first.name)`" + Suggestion.hint(for: first.name, in: ["runbook"]),
+                at: first.location)
+            return nil
+        }
+        var name = "runbook"
+        if let value = first.positional.first, case .string(let literal) = value.kind, let text = literal.plainText, !text.isEmpty {
+            name = text
+        } else {
+            error("`runbook` needs a name: `runbook \"recover\" do`", at: first.positional.first?.location ?? first.location)
+        }
+        if first.arguments.count > 1 {
+            error("`runbook` takes only its name", at: first.arguments[1].value.location)
+        }
+        guard let block = first.block else {
+            error("`runbook \"\(name)\"` needs a `do ... end` block", at: first.location)
+            return nil
+        }
+        collectParams(block.statements)
+
+        var runbook = Runbook(
+            name: name, path: file.path, description: nil, params: params.values.sorted { $0.location < $1.location },
+            supervisor: nil, rollout: RolloutSpec(), lock: LockSpec(), steps: [], verifications: [], rollback: [],
+            graph: StepGraph(steps: [], verifications: []))
+        var seenOnce: [String: SourceLocation] = [:]
+        for statement in block.statements {
+            guard let signature = Vocabulary.runbookStatements[statement.name] else {
+                let hint = Suggestion.hint(for: statement.name, in: Vocabulary.runbookStatements.keys.sorted())
+                let actionNote = Vocabulary.actions[statement.name] != nil ? " (actions go inside a `step`)" : ""
+                error("unknown statement `\(statement.name)`\(hint)\(actionNote)", at: statement.location)
+                continue
+            }
+            if ["description", "supervisor", "rollout", "lock", "rollback"].contains(statement.name) {
+                if let earlier = seenOnce[statement.name] {
+                    error("`\(statement.name)` is given twice (first on line \(earlier.line))", at: statement.location)
+                    continue
+                }
+                seenOnce[statement.name] = statement.location
+            }
+            let args = check(statement, against: signature, what: "`\(statement.name)`")
+            switch statement.name {
+            case "description": runbook.description = args.positional(0).flatMap(Self.plainText)
+            case "param": break
+            case "supervisor":
+                if case .symbol(let kind)? = args.positional(0) { runbook.supervisor = SupervisorKind(rawValue: kind) }
+            case "rollout": runbook.rollout = rollout(args)
+            case "lock": runbook.lock = lock(args)
+            case "step": if let step = step(statement, args) { runbook.steps.append(step) }
+            case "verify":
+                if let verification = verification(statement, args, index: runbook.verifications.count) {
+                    runbook.verifications.append(verification)
+                }
+            case "rollback": runbook.rollback = actions(in: statement.block, context: "the rollback block")
+            default: break
+            }
+        }
+        if runbook.steps.isEmpty {
+            error("the runbook `\(name)` has no steps; add `step :name do ... end`", at: first.location)
+        }
+        var seenSteps: [String: SourceLocation] = [:]
+        for step in runbook.steps {
+            if let earlier = seenSteps[step.name] {
+                error("the step `\(step.name)` is defined twice (first on line \(earlier.line))", at: step.location)
+            }
+            seenSteps[step.name] = step.location
+        }
+        let stepNames = runbook.steps.map(\.name)
+        for step in runbook.steps {
+            for dependency in step.after where !stepNames.contains(dependency) {
+                error(
+                    "the step `\(step.name)` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames),
+                    at: step.location)
+            }
+            if step.after.contains(step.name) {
+                error("the step `\(step.name)` cannot run after itself", at: step.location)
+            }
+        }
+        for verification in runbook.verifications {
+            for dependency in verification.after where !stepNames.contains(dependency) {
+                error(
+                    "`verify` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames),
+                    at: verification.location)
+            }
+        }
+        do {
+            switch StepGraph.build(steps: runbook.steps, verifications: runbook.verifications) {
+            case .success(let graph): runbook.graph = graph
+            case .failure(let cycle):
+                let names = cycle.steps.map { "`\($0)`" }.joined(separator: " → ")
+                let location = runbook.steps.first { $0.name == cycle.steps.first }?.location ?? first.location
+                error("the steps form a cycle: \(names) → `\(cycle.steps.first ?? "")`", at: location)
+            }
+        }
+        return runbook
+    }
+
+    private static func plainText(_ expr: Expr) -> String? {
+        if case .string(let literal) = expr { return literal.plainText }
+        return nil
+    }
+
+    // MARK: - Parameters
+
+    private mutating func collectParams(_ statements: [Statement]) {
+        for statement in statements where statement.name == "param" {
+            guard let first = statement.positional.first, case .symbol(let name) = first.kind else { continue }
+            if let earlier = params[name] {
+                error("the parameter `\(name)` is declared twice (first on line \(earlier.location.line))", at: statement.location)
+                continue
+            }
+            if Vocabulary.builtins.contains(name) {
+                error("`\(name)` is a built-in value and cannot be declared as a parameter", at: first.location)
+                continue
+            }
+            var param = Param(
+                name: name, type: .string, defaultValue: nil, required: false, secret: false, doc: nil,
+                location: statement.location)
+            var explicitType = false
+            var defaultNode: ValueNode?
+            for argument in statement.arguments {
+                switch (argument.label, argument.value.kind) {
+                case ("type", .symbol(let type)):
+                    if let parsed = ParamType(rawValue: type) {
+                        param.type = parsed
+                        explicitType = true
+                    }
+                case ("default", _): defaultNode = argument.value
+                case ("required", .bool(let value)): param.required = value
+                case ("secret", .bool(let value)): param.secret = value
+                case ("doc", .string(let literal)): param.doc = literal.plainText
+                default: break
+                }
+            }
+            if let node = defaultNode {
+                if !explicitType {
+                    switch node.kind {
+                    case .integer: param.type = .int
+                    case .bool: param.type = .bool
+                    default: break
+                    }
+                }
+                if case .null = node.kind {
+                    param.defaultValue = nil
+                } else if let problem = Self.defaultProblem(node, type: param.type) {
+                    error("the default of `\(name)` \(problem)", at: node.location)
+                } else {
+                    param.defaultValue = Expr(node)
+                }
+                if param.required, param.defaultValue != nil {
+                    error("the parameter `\(name)` is `required: true` and has a default; drop one of them", at: statement.location)
+                }
+            }
+            params[name] = param
+        }
+    }
+
+    /// Why a literal default does not fit a parameter type, or nil when it fits.
+    static func defaultProblem(_ node: ValueNode, type: ParamType) -> String? {
+        switch (type, node.kind) {
+        case (.int, .integer): return nil
+        case (.port, .integer(let value)):
+            return (1...65535).contains(value) ? nil : "is \(value), which is not a port (1-65535)"
+        case (.bool, .bool): return nil
+        case (.duration, .integer(let value)): return value >= 0 ? nil : "is a negative duration"
+        case (.duration, .string(let literal)):
+            guard let text = literal.plainText else { return "cannot interpolate" }
+            return TimeSpan(parsing: text) == nil ? "is \"\(text)\", which is not a duration such as \"30s\" or \"5m\"" : nil
+        case (.string, .string(let literal)), (.shell, .string(let literal)):
+            return literal.plainText == nil ? "cannot interpolate other values" : nil
+        case (.path, .string(let literal)):
+            guard let text = literal.plainText else { return "cannot interpolate other values" }
+            return text.isEmpty ? "is an empty path" : nil
+        default:
+            return "is \(node.kindDescription), but the parameter is of type :\(type.rawValue)"
+        }
+    }
+
+    // MARK: - Arguments
+
+    /// Checks a statement's arguments and block against a signature; every problem becomes a diagnostic.
+    private mutating func check(_ statement: Statement, against signature: Signature, what: String) -> CheckedArguments {
+        var checked = CheckedArguments()
+        let positional = statement.arguments.filter { $0.label == nil }
+        let allPositional = signature.positional + signature.optionalPositional
+        for (index, argument) in positional.enumerated() {
+            guard index < allPositional.count else {
+                let expected = allPositional.isEmpty ? "no positional arguments" : "\(allPositional.count) positional argument\(allPositional.count == 1 ? "" : "s")"
+                error("\(what) takes \(expected); remove this one or give it a `name:`", at: argument.value.location)
+                continue
+            }
+            let spec = allPositional[index]
+            if checkValue(argument.value, kind: spec.kind, what: "the \(spec.name) of \(what)") {
+                checked.positional.append(Expr(argument.value))
+                checked.positionalLocations.append(argument.value.location)
+            }
+        }
+        if positional.count < signature.positional.count {
+            let missing = signature.positional[positional.count]
+            error("\(what) needs its \(missing.name) (\(missing.kind.expectation))", at: statement.location)
+        }
+        for argument in statement.arguments {
+            guard let label = argument.label else { continue }
+            let location = argument.labelLocation ?? argument.value.location
+            guard let kind = signature.kind(ofKeyword: label) else {
+                let known = signature.keywords.map(\.name)
+                let listing = known.isEmpty ? "; it takes none" : "; it takes " + known.map { "`\($0):`" }.joined(separator: ", ")
+                let hint = Suggestion.nearest(to: label, in: known).map { "; did you mean `\($0):`?" } ?? listing
+                error("unknown keyword argument `\(label):` for \(what)\(hint)", at: location)
+                continue
+            }
+            if checkValue(argument.value, kind: kind, what: "`\(label):` of \(what)") {
+                checked.keywords[label] = Expr(argument.value)
+                checked.keywordLocations[label] = location
+            }
+        }
+        for required in signature.requiredKeywords.sorted() where !statement.arguments.contains(where: { $0.label == required }) {
+            let kind = signature.kind(ofKeyword: required)?.expectation ?? "a value"
+            error("\(what) needs `\(required):` (\(kind))", at: statement.location)
+        }
+        switch signature.block {
+        case .none:
+            if let block = statement.block {
+                error("\(what) takes no block", at: block.location)
+            }
+        case .required:
+            if statement.block == nil {
+                error("\(what) needs a `do ... end` block", at: statement.location)
+            }
+        }
+        return checked
+    }
+
+    /// Checks one value; true when it can be used (errors were reported otherwise).
+    private mutating func checkValue(_ node: ValueNode, kind: ValueKind, what: String) -> Bool {
+        let before = diagnostics.count
+        checkReferences(node, kind: kind, what: what)
+        guard diagnostics.count == before else { return false }
+        if let problem = literalProblem(node, kind: kind) {
+            error("\(what) must be \(kind.expectation), not \(problem)", at: node.location)
+            return false
+        }
+        return true
+    }
+
+    /// Unknown parameters, unknown built-ins, and parameters of a type that cannot fit here.
+    private mutating func checkReferences(_ node: ValueNode, kind: ValueKind, what: String) {
+        switch node.kind {
+        case .reference(let name):
+            guard let param = params[name] else {
+                let hint = Suggestion.hint(for: name, in: params.keys.sorted())
+                error("unknown parameter `\(name)`\(hint) (declare it with `param :\(name)`)", at: node.location)
+                return
+            }
+            let fits: Bool
+            switch kind {
+            case .int, .port: fits = [.int, .port, .string].contains(param.type)
+            case .duration: fits = [.duration, .int, .string].contains(param.type)
+            case .bool: fits = [.bool, .string].contains(param.type)
+            case .string: fits = true
+            default: fits = false
+            }
+            if !fits {
+                if case .string = kind {} else if [ValueKind.Tag.int, .port, .duration, .bool].contains(kind.tag) {
+                    error("\(what) must be \(kind.expectation), but `\(name)` is a parameter of type :\(param.type.rawValue)", at: node.location)
+                } else {
+                    error("\(what) must be a literal (\(kind.expectation)), not the parameter `\(name)`", at: node.location)
+                }
+            }
+        case .string(let literal):
+            for part in literal.parts {
+                guard case .interpolation(let path, let location) = part else { continue }
+                checkInterpolation(path, at: location)
+            }
+            if case .text = kind, literal.plainText == nil {
+                error("\(what) cannot interpolate values", at: node.location)
+            }
+        case .array(let elements):
+            for element in elements { checkReferences(element, kind: .string, what: what) }
+        case .hash(let entries):
+            for entry in entries { checkReferences(entry.value, kind: .string, what: what) }
+        default:
+            break
+        }
+    }
+
+    private mutating func checkInterpolation(_ path: [String], at location: SourceLocation) {
+        let joined = path.joined(separator: ".")
+        if Vocabulary.builtins.contains(joined) { return }
+        if path.count == 1, params[joined] != nil { return }
+        if path.count == 2, params[path[0]] != nil {
+            error("the parameter `\(path[0])` has no fields; write `#{\(path[0])}`", at: location)
+            return
+        }
+        let candidates = params.keys.sorted() + Vocabulary.builtins.sorted()
+        error(
+            "unknown name `\(joined)` in `#{...}`\(Suggestion.hint(for: joined, in: candidates)) (declare it with `param :\(path[0])`)",
+            at: location)
+    }
+
+    /// What is wrong with a literal of the wrong shape (nil when it fits or is a reference).
+    private func literalProblem(_ node: ValueNode, kind: ValueKind) -> String? {
+        let found = node.kindDescription
+        if case .reference = node.kind {
+            switch kind {
+            case .string, .int, .port, .duration, .bool: return nil
+            default: return nil  // reported by checkReferences
+            }
+        }
+        switch (kind, node.kind) {
+        case (.string, .string), (.any, _): return nil
+        case (.string, .integer): return nil  // an integer renders as its digits
+        case (.text, .string): return nil
+        case (.textOrFalse, .string), (.textOrFalse, .bool(false)): return nil
+        case (.int(let min), .integer(let value)), (.intLiteral(let min), .integer(let value)):
+            return value >= min ? nil : "\(value)"
+        case (.port, .integer(let value)):
+            return (1...65535).contains(value) ? nil : "\(value)"
+        case (.duration, .integer(let value)), (.durationLiteral, .integer(let value)):
+            return value >= 0 ? nil : "\(value)"
+        case (.duration, .string(let literal)), (.durationLiteral, .string(let literal)):
+            guard let text = literal.plainText else {
+                if case .duration = kind { return nil }
+                return "an interpolated string"
+            }
+            return TimeSpan(parsing: text) == nil ? "\"\(text)\"" : nil
+        case (.bool, .bool), (.boolLiteral, .bool): return nil
+        case (.symbol(let names), .symbol(let name)):
+            if names.isEmpty || names.contains(name) { return nil }
+            return "`:\(name)`" + Suggestion.hint(for: name, in: names)
+        case (.stepNames, .symbol): return nil
+        case (.stepNames, .array(let elements)):
+            return elements.allSatisfy { if case .symbol = $0.kind { true } else { false } } ? nil : "an array with other values"
+        case (.env, .hash(let entries)):
+            for entry in entries {
+                switch entry.value.kind {
+                case .string, .integer, .reference, .bool: continue
+                default: return "a hash whose `\(entry.key):` is \(entry.value.kindDescription)"
+                }
+            }
+            return nil
+        case (.status, .integer(let value)):
+            return (100...599).contains(value) ? nil : "\(value)"
+        case (.status, .array(let elements)):
+            let fine = !elements.isEmpty && elements.allSatisfy { if case .integer(let v) = $0.kind { (100...599).contains(v) } else { false } }
+            return fine ? nil : "an array that is not all HTTP statuses"
+        case (.status, .string(let literal)):
+            guard let text = literal.plainText, StatusRange(parsing: text) != nil else { return "\(found)" }
+            return nil
+        case (.hostCount, .integer(let value)):
+            return value >= 0 ? nil : "\(value)"
+        case (.hostCount, .string(let literal)):
+            guard let text = literal.plainText, HostCount(parsing: text) != nil else { return "\(found)" }
+            return nil
+        default:
+            return found
+        }
+    }
+
+    // MARK: - Top-level statements
+
+    private func rollout(_ args: CheckedArguments) -> RolloutSpec {
+        var spec = RolloutSpec()
+        if let serial = args["serial"].flatMap(Self.hostCount) { spec.serial = serial }
+        if case .int(let canary)? = args["canary"] { spec.canary = canary }
+        if let maxFail = args["max_fail"].flatMap(Self.hostCount) { spec.maxFail = maxFail }
+        if let pause = args["pause"].flatMap(Self.timeSpan) { spec.pause = pause }
+        if case .symbol(let scope)? = args["rollback"], let parsed = RollbackScope(rawValue: scope) { spec.rollback = parsed }
+        return spec
+    }
+
+    private func lock(_ args: CheckedArguments) -> LockSpec {
+        var spec = LockSpec()
+        switch args.positional(0) {
+        case .bool(false)?: spec.enabled = false
+        case .string(let literal)?: spec.name = literal.plainText
+        default: break
+        }
+        if let wait = args["wait"].flatMap(Self.timeSpan) { spec.wait = wait }
+        return spec
+    }
+
+    static func hostCount(_ expr: Expr) -> HostCount? {
+        switch expr {
+        case .int(let value): return .count(value)
+        case .string(let literal): return literal.plainText.flatMap(HostCount.init(parsing:))
+        default: return nil
+        }
+    }
+
+    static func timeSpan(_ expr: Expr) -> TimeSpan? {
+        switch expr {
+        case .int(let value): return .seconds(value)
+        case .string(let literal): return literal.plainText.flatMap(TimeSpan.init(parsing:))
+        default: return nil
+        }
+    }
+
+    private static func stepNames(_ expr: Expr?) -> [String] {
+        switch expr {
+        case .symbol(let name)?: return [name]
+        case .array(let elements)?: return elements.compactMap { if case .symbol(let name) = $0 { name } else { nil } }
+        default: return []
+        }
+    }
+
+    private mutating func step(_ statement: Statement, _ args: CheckedArguments) -> Step? {
+        guard case .symbol(let name)? = args.positional(0) else { return nil }
+        let actions = actions(in: statement.block, context: "the step `\(name)`")
+        if statement.block != nil, actions.isEmpty, statement.block?.statements.isEmpty == true {
+            error("the step `\(name)` is empty; give it at least one action", at: statement.location)
+        }
+        var retries = 0
+        if case .int(let value)? = args["retries"] { retries = value }
+        return Step(
+            name: name, after: Self.stepNames(args["after"]), timeout: args["timeout"].flatMap(Self.timeSpan),
+            retries: retries, retryDelay: args["retry_delay"].flatMap(Self.timeSpan) ?? .seconds(5),
+            hostPattern: args["on"].flatMap(Self.plainText), actions: actions, location: statement.location)
+    }
+
+    private mutating func verification(_ statement: Statement, _ args: CheckedArguments, index: Int) -> Verification? {
+        var assertions: [Assertion] = []
+        for inner in statement.block?.statements ?? [] {
+            guard let signature = Vocabulary.assertions[inner.name] else {
+                let note = Vocabulary.actions[inner.name] != nil ? " (`\(inner.name)` is an action; actions go inside a `step`)" : ""
+                error(
+                    "unknown assertion `\(inner.name)`" + Suggestion.hint(for: inner.name, in: Vocabulary.assertions.keys.sorted()) + note,
+                    at: inner.location)
+                continue
+            }
+            let checked = check(inner, against: signature, what: "the assertion `\(inner.name)`")
+            if let assertion = assertion(inner, checked) { assertions.append(assertion) }
+        }
+        if statement.block?.statements.isEmpty == true {
+            error("`verify` is empty; give it at least one assertion", at: statement.location)
+        }
+        return Verification(
+            name: index == 0 ? "verify" : "verify\(index + 1)", after: Self.stepNames(args["after"]),
+            within: args["within"].flatMap(Self.timeSpan) ?? .seconds(30), assertions: assertions,
+            location: statement.location)
+    }
+
+    // MARK: - Actions and assertions
+
+    private mutating func actions(in block: Block?, context: String) -> [Action] {
+        var actions: [Action] = []
+        for statement in block?.statements ?? [] {
+            guard let signature = Vocabulary.actions[statement.name] else {
+                var note = ""
+                if Vocabulary.assertions[statement.name] != nil {
+                    note = " (`\(statement.name)` is an assertion; assertions go inside `verify`)"
+                } else if statement.name == "step" {
+                    note = " (steps cannot be nested; use `after:`)"
+                }
+                error(
+                    "unknown action `\(statement.name)`" + Suggestion.hint(for: statement.name, in: Vocabulary.actions.keys.sorted()) + note,
+                    at: statement.location)
+                continue
+            }
+            let args = check(statement, against: signature, what: "the action `\(statement.name)`")
+            if let action = action(statement, args) { actions.append(action) }
+        }
+        return actions
+    }
+
+    private mutating func action(_ statement: Statement, _ args: CheckedArguments) -> Action? {
+        let at = statement.location
+        switch statement.name {
+        case "run":
+            guard let command = args.positional(0) else { return nil }
+            var sudo = false
+            if case .bool(let value)? = args["sudo"] { sudo = value }
+            var env: [KeyedExpr] = []
+            if case .hash(let entries)? = args["env"] {
+                env = entries
+                for entry in entries where !Self.isEnvironmentName(entry.key) {
+                    error("`\(entry.key)` is not a valid environment variable name", at: args.keywordLocations["env"] ?? at)
+                }
+            }
+            return Action(
+                .run(
+                    RunCommand(
+                        command: command, cwd: args["cwd"], env: env, timeout: args["timeout"], sudo: sudo,
+                        creates: args["creates"], unless: args["unless"], onlyIf: args["only_if"], undo: args["undo"])),
+                at: at)
+        case "stop": return args.positional(0).map { Action(.stop(app: $0), at: at) }
+        case "start":
+            return args.positional(0).map { Action(.start(target: $0, name: args["name"], cwd: args["cwd"]), at: at) }
+        case "restart": return args.positional(0).map { Action(.restart(app: $0), at: at) }
+        case "save": return Action(.save, at: at)
+        case "free_port":
+            guard let port = args.positional(0) else { return nil }
+            var signal = "TERM"
+            if case .symbol(let name)? = args["signal"] { signal = name }
+            return Action(.freePort(port: port, signal: signal, grace: args["grace"] ?? .text("10s")), at: at)
+        case "clean_cache": return args.positional(0).map { Action(.cleanCache(path: $0), at: at) }
+        case "upload":
+            guard let source = args.positional(0), let destination = args["to"] else { return nil }
+            return Action(.upload(source: source, destination: destination, mode: args["mode"]), at: at)
+        case "symlink":
+            guard let link = args.positional(0), let target = args["to"] else { return nil }
+            return Action(.symlink(link: link, target: target), at: at)
+        case "wait_for":
+            let timeout = args["timeout"] ?? .text("30s")
+            switch (args["port"], args["http"]) {
+            case (let port?, nil):
+                if args["status"] != nil {
+                    error("`status:` goes with `wait_for http:`, not `port:`", at: args.keywordLocations["status"] ?? at)
+                }
+                return Action(.waitForPort(port: port, timeout: timeout), at: at)
+            case (nil, let url?):
+                return Action(.waitForHTTP(url: url, status: args["status"] ?? .int(200), timeout: timeout), at: at)
+            case (.some, .some):
+                error("`wait_for` waits for one thing: give `port:` or `http:`, not both", at: at)
+            case (nil, nil):
+                error("`wait_for` needs `port:` or `http:`", at: at)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    private mutating func assertion(_ statement: Statement, _ args: CheckedArguments) -> Assertion? {
+        let at = statement.location
+        guard let subject = args.positional(0) else { return nil }
+        switch statement.name {
+        case "restarts":
+            guard let max = args["max"] else { return nil }
+            return Assertion(.restarts(app: subject, max: max, over: args["over"] ?? .text("30s")), at: at)
+        case "listening":
+            if args["address"] != nil, args["family"] != nil {
+                error("`listening` takes `address:` or `family:`, not both", at: at)
+                return nil
+            }
+            var family: String?
+            if case .symbol(let name)? = args["family"] { family = name }
+            return Assertion(.listening(port: subject, address: args["address"], family: family, process: args["process"]), at: at)
+        case "not_listening": return Assertion(.notListening(port: subject), at: at)
+        case "http":
+            var fromController = false
+            if case .symbol("controller")? = args["from"] { fromController = true }
+            return Assertion(
+                .http(
+                    url: subject, status: args["status"] ?? .int(200), method: args["method"] ?? .text("GET"),
+                    contains: args["contains"], timeout: args["timeout"] ?? .text("5s"), fromController: fromController),
+                at: at)
+        case "command":
+            return Assertion(.command(command: subject, exit: args["exit"] ?? .int(0), contains: args["contains"]), at: at)
+        case "file":
+            var exists = true
+            if case .bool(let value)? = args["exists"] { exists = value }
+            return Assertion(.file(path: subject, exists: exists), at: at)
+        default:
+            return nil
+        }
+    }
+}
+
+extension ValueKind {
+    enum Tag { case int, port, duration, bool, other }
+
+    var tag: Tag {
+        switch self {
+        case .int, .intLiteral: .int
+        case .port: .port
+        case .duration, .durationLiteral: .duration
+        case .bool, .boolLiteral: .bool
+        default: .other
+        }
+    }
+}
