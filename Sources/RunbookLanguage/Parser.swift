@@ -313,6 +313,9 @@ public struct Parser {
                 }
                 elements.append(try parseValue())
                 skipNewlines()
+                if case .endOfFile = current.kind {
+                    throw fail("unterminated array: the `[` on line \(location.line) has no `]`", at: location)
+                }
                 if case .comma = current.kind {
                     advance()
                     skipNewlines()
@@ -345,6 +348,9 @@ public struct Parser {
                 skipNewlines()
                 entries.append(HashEntry(key: key, keyLocation: keyLocation, value: try parseValue()))
                 skipNewlines()
+                if case .endOfFile = current.kind {
+                    throw fail("unterminated hash: the `{` on line \(location.line) has no `}`", at: location)
+                }
                 if case .comma = current.kind {
                     advance()
                     skipNewlines()

@@ -36,7 +36,8 @@ enum ValueKind: Sendable {
         case .port: "a port (1-65535)"
         case .duration, .durationLiteral: "a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\""
         case .bool, .boolLiteral: "`true` or `false`"
-        case .symbol(let names): "one of " + names.map { ":\($0)" }.joined(separator: ", ")
+        case .symbol(let names):
+            names.isEmpty ? "a symbol" : "one of " + names.map { ":\($0)" }.joined(separator: ", ")
         case .stepNames: "a step name (`:name`) or an array of them"
         case .env: "a hash such as `{ NODE_ENV: \"production\" }`"
         case .status: "an HTTP status: an integer, an array of integers, or a range such as \"200-299\""

@@ -113,7 +113,7 @@ public struct Validator {
         for step in runbook.steps {
             for dependency in step.after where !stepNames.contains(dependency) {
                 error(
-                    "the step `\(step.name)` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames),
+                    "the step `\(step.name)` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames.filter { $0 != step.name }),
                     at: step.location)
             }
             if step.after.contains(step.name) {
