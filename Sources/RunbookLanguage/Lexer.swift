@@ -344,10 +344,12 @@ public struct Lexer {
                 let path = inner.split(separator: ".", omittingEmptySubsequences: false).map {
                     String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
                 }
-                let valid = path.count <= 2 && path.allSatisfy { part in
-                    guard let first = part.utf8.first, Self.isIdentifierStart(first) else { return false }
-                    return part.utf8.allSatisfy(Self.isIdentifierPart)
-                }
+                let valid =
+                    path.count <= 2
+                    && path.allSatisfy { part in
+                        guard let first = part.utf8.first, Self.isIdentifierStart(first) else { return false }
+                        return part.utf8.allSatisfy(Self.isIdentifierPart)
+                    }
                 if valid {
                     parts.append(.interpolation(path: path, location: at))
                 } else {
@@ -396,7 +398,9 @@ public struct Lexer {
         while position < bytes.count, Self.isIdentifierPart(bytes[position]) { position += 1 }
         let identifier = String(decoding: bytes[begin..<position], as: UTF8.self)
         if let quote {
-            if position < bytes.count, bytes[position] == quote { position += 1 } else {
+            if position < bytes.count, bytes[position] == quote {
+                position += 1
+            } else {
                 error("the heredoc identifier's quote is not closed", at: start)
             }
         }

@@ -290,7 +290,8 @@ public struct Parser {
         case .identifier(let name):
             advance()
             if case .dot = current.kind {
-                throw fail("method calls with a receiver (`\(name).…`) are not part of the runbook language; interpolate fields in a string: \"#{\(name).field}\"")
+                throw fail(
+                    "method calls with a receiver (`\(name).…`) are not part of the runbook language; interpolate fields in a string: \"#{\(name).field}\"")
             }
             if case .leftParen = current.kind, !current.spaceBefore {
                 throw fail("method calls (`\(name)(...)`) are not part of the runbook language", at: location)
@@ -363,7 +364,8 @@ public struct Parser {
         case .other(let text) where text.hasPrefix("*") || text.hasPrefix("&"):
             throw fail("splat and block arguments (`\(text)`) are not part of the runbook language")
         case .other(let text):
-            throw fail("`\(text)` is not part of the runbook language: values are strings, integers, symbols, booleans, nil, arrays, hashes and parameter names")
+            throw fail(
+                "`\(text)` is not part of the runbook language: values are strings, integers, symbols, booleans, nil, arrays, hashes and parameter names")
         default:
             throw fail("expected a value, found \(token.display)")
         }

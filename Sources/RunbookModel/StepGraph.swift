@@ -58,7 +58,9 @@ public struct StepGraph: Sendable, Hashable {
             return .failure(findCycle(steps: steps, ordered: Set(graph.order), dependencies: graph.dependencies))
         }
         let depth = (wave.values.max() ?? -1) + 1
-        graph.waves = (0..<depth).map { level in graph.order.filter { wave[$0] == level } }
+        var waves = [[String]](repeating: [], count: depth)
+        for name in graph.order { waves[wave[name] ?? 0].append(name) }
+        graph.waves = waves
         let sinks = steps.map(\.name).filter { graph.dependents[$0]?.isEmpty ?? true }
         for verification in verifications {
             graph.verificationDependencies[verification.name] = verification.after.isEmpty ? sinks : unique(verification.after)

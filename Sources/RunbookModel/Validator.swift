@@ -110,10 +110,12 @@ public struct Validator {
             seenSteps[step.name] = step.location
         }
         let stepNames = runbook.steps.map(\.name)
+        let knownSteps = Set(stepNames)
         for step in runbook.steps {
-            for dependency in step.after where !stepNames.contains(dependency) {
+            for dependency in step.after where !knownSteps.contains(dependency) {
                 error(
-                    "the step `\(step.name)` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames.filter { $0 != step.name }),
+                    "the step `\(step.name)` runs after `\(dependency)`, which is not a step"
+                        + Suggestion.hint(for: dependency, in: stepNames.filter { $0 != step.name }),
                     at: step.location)
             }
             if step.after.contains(step.name) {
@@ -121,7 +123,7 @@ public struct Validator {
             }
         }
         for verification in runbook.verifications {
-            for dependency in verification.after where !stepNames.contains(dependency) {
+            for dependency in verification.after where !knownSteps.contains(dependency) {
                 error(
                     "`verify` runs after `\(dependency)`, which is not a step" + Suggestion.hint(for: dependency, in: stepNames),
                     at: verification.location)
@@ -229,7 +231,8 @@ public struct Validator {
         let allPositional = signature.positional + signature.optionalPositional
         for (index, argument) in positional.enumerated() {
             guard index < allPositional.count else {
-                let expected = allPositional.isEmpty ? "no positional arguments" : "\(allPositional.count) positional argument\(allPositional.count == 1 ? "" : "s")"
+                let expected =
+                    allPositional.isEmpty ? "no positional arguments" : "\(allPositional.count) positional argument\(allPositional.count == 1 ? "" : "s")"
                 error("\(what) takes \(expected); remove this one or give it a `name:`", at: argument.value.location)
                 continue
             }
@@ -305,7 +308,8 @@ public struct Validator {
             default: fits = false
             }
             if !fits {
-                if case .string = kind {} else if [ValueKind.Tag.int, .port, .duration, .bool].contains(kind.tag) {
+                if case .string = kind {
+                } else if [ValueKind.Tag.int, .port, .duration, .bool].contains(kind.tag) {
                     error("\(what) must be \(kind.expectation), but `\(name)` is a parameter of type :\(param.type.rawValue)", at: node.location)
                 } else {
                     error("\(what) must be a literal (\(kind.expectation)), not the parameter `\(name)`", at: node.location)

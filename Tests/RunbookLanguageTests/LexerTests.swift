@@ -68,7 +68,11 @@ private func onlyString(_ text: String) -> [StringPart]? {
             Issue.record("no heredoc")
             return
         }
-        #expect(literal.parts == [.text("cd "), .interpolation(path: ["dir"], location: SourceLocation(line: 2, column: 8, offset: 27)), .text("\n  npm ci     --quiet\n\necho done\n")])
+        #expect(
+            literal.parts == [
+                .text("cd "), .interpolation(path: ["dir"], location: SourceLocation(line: 2, column: 8, offset: 27)),
+                .text("\n  npm ci     --quiet\n\necho done\n"),
+            ])
         #expect(tokens[2] == .comma)
         #expect(tokens[3] == .label("cwd"))
         #expect(tokens[5] == .identifier("next"))
@@ -92,7 +96,10 @@ private func onlyString(_ text: String) -> [StringPart]? {
         ("x 'abc", "unterminated string: no closing `'`", 1, 3),
         ("run <<~SH\n  echo\n", "unterminated heredoc: no line `SH` closes the `<<~SH` started here", 1, 5),
         ("run <<SH\nSH\n", "only squiggly heredocs (`<<~ID`) are part of the runbook language", 1, 5),
-        ("x \"a\\qb\"", "unknown escape `\\q`; the escapes are \\n \\t \\\" \\\\ \\#, so write `\\\\q` for a backslash (or use a '...' string or <<~'SH' heredoc)", 1, 5),
+        (
+            "x \"a\\qb\"",
+            "unknown escape `\\q`; the escapes are \\n \\t \\\" \\\\ \\#, so write `\\\\q` for a backslash (or use a '...' string or <<~'SH' heredoc)", 1, 5
+        ),
         ("x 1.5", "decimal numbers are not part of the runbook language; write durations as strings like \"1500ms\"", 1, 3),
         ("x 10s", "a number cannot be followed by `s`; write a duration as a string, e.g. \"10s\"", 1, 3),
         ("x \"#{a\"", "unterminated interpolation: `#{` has no closing `}`", 1, 4),

@@ -55,7 +55,10 @@ private func parse(_ text: String) -> (SyntaxTree, [Diagnostic]) {
     }
 
     @Test(arguments: [
-        ("if x\n  run \"a\"\nend\n", "`if` is Ruby but not part of the runbook language: runbooks are declarative (use `only_if:`/`unless:` on `run`, or `on:` on a step)", 1, 1),
+        (
+            "if x\n  run \"a\"\nend\n",
+            "`if` is Ruby but not part of the runbook language: runbooks are declarative (use `only_if:`/`unless:` on `run`, or `on:` on a step)", 1, 1
+        ),
         ("foo.bar\n", "method calls with a receiver (`foo.…`) are not part of the runbook language", 1, 4),
         ("x = 3\n", "assignments are not part of the runbook language; declare inputs with `param :x, default: ...`", 1, 3),
         ("step :a do |s|\nend\n", "block parameters (`|x|`) are not part of the runbook language", 1, 12),

@@ -4,7 +4,9 @@ import Testing
 @testable import RunbookModel
 
 private func step(_ name: String, after: [String] = []) -> Step {
-    Step(name: name, after: after, timeout: nil, retries: 0, retryDelay: .seconds(1), hostPattern: nil, actions: [], location: SourceLocation(line: 1, column: 1, offset: 0))
+    Step(
+        name: name, after: after, timeout: nil, retries: 0, retryDelay: .seconds(1), hostPattern: nil, actions: [],
+        location: SourceLocation(line: 1, column: 1, offset: 0))
 }
 
 @Suite struct StepGraphTests {

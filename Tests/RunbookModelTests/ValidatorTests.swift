@@ -81,23 +81,38 @@ func errors(_ body: String, params: String = "") -> [Diagnostic] {
         ("  stepp :s do\n    run \"x\"\n  end\n", "unknown statement `stepp`; did you mean `step`?", 2, 3),
         ("  step :s do\n    run \"x\", cwdd: \"/\"\n  end\n", "unknown keyword argument `cwdd:` for the action `run`; did you mean `cwd:`?", 3, 14),
         ("  step :s do\n    free_port 70000\n  end\n", "the port of the action `free_port` must be a port (1-65535), not 70000", 3, 15),
-        ("  step :s do\n    free_port 3002, grace: \"10 parsecs\"\n  end\n", "`grace:` of the action `free_port` must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\", not \"10 parsecs\"", 3, 28),
-        ("  step :s, timeout: \"soon\" do\n    run \"x\"\n  end\n", "`timeout:` of `step` must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\", not \"soon\"", 2, 21),
+        (
+            "  step :s do\n    free_port 3002, grace: \"10 parsecs\"\n  end\n",
+            "`grace:` of the action `free_port` must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\", not \"10 parsecs\"", 3, 28
+        ),
+        (
+            "  step :s, timeout: \"soon\" do\n    run \"x\"\n  end\n",
+            "`timeout:` of `step` must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\", not \"soon\"", 2, 21
+        ),
         ("  step :s do\n    free_port prot\n  end\n", "unknown parameter `prot`; did you mean `port`? (declare it with `param :prot`)", 3, 15),
         ("  step :s do\n    run \"#{prot}\"\n  end\n", "unknown name `prot` in `#{...}`; did you mean `port`? (declare it with `param :prot`)", 3, 10),
         (step + step, "the step `s` is defined twice (first on line 5)", 5, 3),
         ("  step :s, after: :t do\n    run \"x\"\n  end\n", "the step `s` runs after `t`, which is not a step", 2, 3),
         ("  step :s do\n  end\n", "the step `s` is empty; give it at least one action", 2, 3),
-        ("  step :s do\n    run \"x\"\n  end\n  step :t, after: :u do\n    run \"x\"\n  end\n  step :u, after: :t do\n    run \"x\"\n  end\n", "the steps form a cycle: `t` → `u` → `t`", 5, 3),
+        (
+            "  step :s do\n    run \"x\"\n  end\n  step :t, after: :u do\n    run \"x\"\n  end\n  step :u, after: :t do\n    run \"x\"\n  end\n",
+            "the steps form a cycle: `t` → `u` → `t`", 5, 3
+        ),
         ("  supervisor :pm3\n" + step, "the kind of `supervisor` must be one of :pm2, :systemd, :supervisord, :docker, not `:pm3`; did you mean `pm2`?", 2, 14),
         ("  step :s do\n    run\n  end\n", "the action `run` needs its command (a string)", 3, 5),
         ("  step :s do\n    upload \"a\"\n  end\n", "the action `upload` needs `to:` (a string)", 3, 5),
         ("  step :s do\n    run \"x\", sudo: \"yes\"\n  end\n", "`sudo:` of the action `run` must be `true` or `false`, not a string", 3, 20),
         ("  step :s do\n    wait_for port: 1, http: \"x\"\n  end\n", "`wait_for` waits for one thing: give `port:` or `http:`, not both", 3, 5),
-        (step + "  verify do\n    http \"x\", status: 999\n  end\n", "`status:` of the assertion `http` must be an HTTP status: an integer, an array of integers, or a range such as \"200-299\", not 999", 6, 23),
+        (
+            step + "  verify do\n    http \"x\", status: 999\n  end\n",
+            "`status:` of the assertion `http` must be an HTTP status: an integer, an array of integers, or a range such as \"200-299\", not 999", 6, 23
+        ),
         (step + "  verify do\n    restarts \"a\"\n  end\n", "the assertion `restarts` needs `max:` (an integer of 0 or more)", 6, 5),
         (step + "  rollout serial: \"lots\"\n", "`serial:` of `rollout` must be a count or a percentage such as \"25%\", not a string", 5, 19),
-        ("  step :s do\n    free_port flag\n  end\n", "the port of the action `free_port` must be a port (1-65535), but `flag` is a parameter of type :bool", 3, 15),
+        (
+            "  step :s do\n    free_port flag\n  end\n", "the port of the action `free_port` must be a port (1-65535), but `flag` is a parameter of type :bool",
+            3, 15
+        ),
         ("  step name do\n    run \"x\"\n  end\n", "the name of `step` must be a literal (a symbol), not the parameter `name`", 2, 8),
         ("", "the runbook `t` has no steps; add `step :name do ... end`", 1, 1),
     ])
