@@ -21,10 +21,10 @@ let package = Package(
         .target(name: "RunbookLanguage"),
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Planning", dependencies: ["RunbookModel", "Inventory"]),
+        .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors"]),
         .target(name: "Transport", dependencies: ["CLibSSH2", "Planning", "Inventory"]),
         .target(name: "Checks", dependencies: ["Planning", "Transport"]),
-        .target(name: "Supervisors", dependencies: ["Planning"]),
+        .target(name: "Supervisors", dependencies: ["RunbookModel"]),
         .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors"]),
         .target(
             name: "RunbookCLI",
@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Transport"]),
     ],
     swiftLanguageModes: [.v6]

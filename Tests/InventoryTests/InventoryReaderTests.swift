@@ -4,8 +4,7 @@ import Testing
 
 @testable import Inventory
 
-let sharedFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+let sharedFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
 @Suite struct YAMLInventoryTests {
     static let yaml = """

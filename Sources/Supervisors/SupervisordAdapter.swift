@@ -1,0 +1,51 @@
+import RunbookModel
+
+/// supervisord: `supervisorctl stop|start|restart|status`. It keeps no restart counter: the restart
+/// count of an app is derived from changes of its pid between polls (see docs/supervisors.md).
+public struct SupervisordAdapter: SupervisorAdapter {
+    public let kind = SupervisorKind.supervisord
+    public let command: String
+
+    public init(command: String) { self.command = command }
+
+    public func stop(_ app: String) -> String { "\(command) stop \(ShellQuote.quote(app))" }
+    public func start(_ target: String, name: String?) -> String { "\(command) start \(ShellQuote.quote(name ?? target))" }
+    public func restart(_ app: String) -> String { "\(command) restart \(ShellQuote.quote(app))" }
+    /// supervisord's programs come from its configuration files; there is no list to save.
+    public func save() -> String? { nil }
+    public func status(_ app: String) -> String { "\(command) status \(ShellQuote.quote(app))" }
+
+    /// Reads `name STATE pid 123, uptime 0:01:02` (supervisorctl exits non-zero for stopped programs).
+    public func parseStatus(_ output: String, exitStatus: Int32, app: String) throws(SupervisorOutputError) -> ProcessStatus {
+        for line in output.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.count >= 2, words[0] == app || words[0].hasSuffix(":" + app) else { continue }
+            let word = words[1]
+            var pid: Int?
+            if let index = words.firstIndex(of: "pid"), index + 1 < words.count {
+                pid = Int(words[index + 1].trimmingCharacters(in: ","))
+            }
+            let state: ProcessStatus.State =
+                switch word {
+                case "RUNNING": .running
+                case "STOPPED", "EXITED", "STOPPING": .stopped
+                case "STARTING", "BACKOFF": word == "BACKOFF" ? .failed : .starting
+                case "FATAL": .failed
+                default: .unknown
+                }
+            return ProcessStatus(state: state, pid: pid, restarts: nil, detail: word)
+        }
+        if output.contains("no such process") || output.contains("ERROR (no such") {
+            throw SupervisorOutputError("supervisord has no program named \(app)")
+        }
+        throw SupervisorOutputError("`supervisorctl status` printed no line for \(app): \(output.prefix(200))")
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var text = Substring(self)
+        while let last = text.last, set.contains(last) { text = text.dropLast() }
+        return String(text)
+    }
+}

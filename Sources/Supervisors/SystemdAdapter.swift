@@ -1,0 +1,51 @@
+import RunbookModel
+
+/// systemd: `systemctl stop|start|restart`, status from `systemctl show`.
+public struct SystemdAdapter: SupervisorAdapter {
+    public let kind = SupervisorKind.systemd
+    public let command: String
+
+    public init(command: String) { self.command = command }
+
+    public func stop(_ app: String) -> String { "\(command) stop \(ShellQuote.quote(app))" }
+    public func start(_ target: String, name: String?) -> String { "\(command) start \(ShellQuote.quote(name ?? target))" }
+    public func restart(_ app: String) -> String { "\(command) restart \(ShellQuote.quote(app))" }
+    /// Units persist by themselves.
+    public func save() -> String? { nil }
+
+    public func status(_ app: String) -> String {
+        "\(command) show -p ActiveState -p SubState -p MainPID -p NRestarts \(ShellQuote.quote(app))"
+    }
+
+    /// Reads `Name=value` lines; systemd prints properties in its own order, so never by position.
+    public static func properties(_ output: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<equals])
+            if result[key] == nil { result[key] = String(line[line.index(after: equals)...]) }
+        }
+        return result
+    }
+
+    public func parseStatus(_ output: String, exitStatus: Int32, app: String) throws(SupervisorOutputError) -> ProcessStatus {
+        let properties = Self.properties(output)
+        guard let active = properties["ActiveState"] else {
+            throw SupervisorOutputError("`systemctl show` printed no ActiveState for \(app)")
+        }
+        let sub = properties["SubState"] ?? ""
+        let state: ProcessStatus.State =
+            switch active {
+            case "active", "reloading": .running
+            case "inactive": .stopped
+            case "activating": sub == "auto-restart" ? .failed : .starting
+            case "deactivating": .stopped
+            case "failed": .failed
+            default: .unknown
+            }
+        let pid = properties["MainPID"].flatMap { Int($0) }.flatMap { $0 == 0 ? nil : $0 }
+        // "[not set]" and other placeholders read as no counter.
+        let restarts = properties["NRestarts"].flatMap { Int($0) }
+        return ProcessStatus(state: state, pid: pid, restarts: restarts, detail: sub.isEmpty ? active : "\(active)/\(sub)")
+    }
+}

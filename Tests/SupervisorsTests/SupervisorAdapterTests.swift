@@ -1,0 +1,124 @@
+import Foundation
+import RunbookModel
+import Testing
+
+@testable import Supervisors
+
+private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/real-outputs")
+
+private func fixture(_ name: String) throws -> String {
+    try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+}
+
+@Suite struct PM2AdapterTests {
+    let pm2 = PM2Adapter(command: "pm2")
+
+    @Test func readsARealForkModeJlist() throws {
+        let status = try pm2.parseStatus(try fixture("pm2-jlist-sendqueue-fork-online.json"), exitStatus: 0, app: "tinybot")
+        #expect(status == ProcessStatus(state: .running, pid: 1_876_579, restarts: 1, detail: "online"))
+    }
+
+    @Test func readsARealClusterModeJlist() throws {
+        let status = try pm2.parseStatus(try fixture("pm2-jlist-wibusvr-nextjs-cluster.json"), exitStatus: 0, app: "ninox-fox_3011")
+        #expect(status.state == .running)
+        #expect(status.pid == 1_698_183)
+        #expect(status.restarts == 0)
+    }
+
+    @Test func toleratesBannersBeforeTheJSON() throws {
+        let banner = """
+            [PM2] Spawning PM2 daemon with pm2_home=/home/app/.pm2
+            >>>> In-memory PM2 is out-of-date, do:
+            >>>> $ pm2 update
+            In memory PM2 version: 5.3.0
+            Local PM2 version: 5.4.2
+
+            """
+        let output = banner + (try fixture("pm2-jlist-sendqueue-fork-online.json"))
+        #expect(try pm2.parseStatus(output, exitStatus: 0, app: "tinybot").restarts == 1)
+    }
+
+    @Test func statusesMapToStates() throws {
+        for (word, state) in [("stopped", ProcessStatus.State.stopped), ("errored", .failed), ("waiting restart", .starting), ("launching", .starting)] {
+            let json = "[{\"name\":\"a\",\"pid\":0,\"pm2_env\":{\"status\":\"\(word)\",\"restart_time\":7}}]"
+            let status = try pm2.parseStatus(json, exitStatus: 0, app: "a")
+            #expect(status.state == state)
+            #expect(status.pid == nil)
+            #expect(status.restarts == 7)
+        }
+    }
+
+    @Test func anAppNotInTheListIsStopped() throws {
+        #expect(try pm2.parseStatus("[]", exitStatus: 0, app: "gone").state == .stopped)
+    }
+
+    @Test func noJSONIsAnError() {
+        #expect(throws: SupervisorOutputError("`pm2 jlist` printed no JSON process list")) {
+            _ = try pm2.parseStatus("[PM2] daemon not running", exitStatus: 1, app: "a")
+        }
+    }
+
+    @Test func commands() {
+        #expect(pm2.start("ecosystem.config.js", name: "shop") == "pm2 start ecosystem.config.js --only shop")
+        #expect(pm2.start("server.js", name: "my app") == "pm2 start server.js --name 'my app'")
+        #expect(pm2.start("shop", name: nil) == "pm2 start shop")
+        #expect(pm2.stop("shop; rm -rf /") == "pm2 stop 'shop; rm -rf /'")
+        #expect(PM2Adapter(command: "PM2_HOME=/srv/.pm2 pm2").save() == "PM2_HOME=/srv/.pm2 pm2 save")
+    }
+}
+
+@Suite struct SystemdAdapterTests {
+    let systemd = SystemdAdapter(command: "systemctl")
+
+    @Test func readsARealFailedUnitWithFiveRestarts() throws {
+        var output = try fixture("systemctl-show-ssh-failed-NRestarts5.txt")
+        // The captured copy has no ActiveState line (systemd 241 printed it after the cut); add it as systemd does.
+        if !output.contains("ActiveState=") { output += "\nActiveState=failed\nSubState=failed\n" }
+        let status = try systemd.parseStatus(output, exitStatus: 0, app: "ssh")
+        #expect(status.state == .failed)
+        #expect(status.pid == nil)
+        #expect(status.restarts == 5)
+    }
+
+    @Test func propertiesAreReadByNameNotPosition() throws {
+        let status = try systemd.parseStatus("NRestarts=2\nMainPID=4121\nSubState=running\nActiveState=active\n", exitStatus: 0, app: "shop")
+        #expect(status == ProcessStatus(state: .running, pid: 4121, restarts: 2, detail: "active/running"))
+    }
+
+    @Test func placeholdersAreNoValue() throws {
+        let status = try systemd.parseStatus("ActiveState=inactive\nMainPID=0\nNRestarts=[not set]\n", exitStatus: 0, app: "x")
+        #expect(status.restarts == nil && status.pid == nil && status.state == .stopped)
+    }
+}
+
+@Suite struct DockerAdapterTests {
+    @Test func readsARealInspect() throws {
+        let status = try DockerAdapter(command: "docker").parseStatus(
+            try fixture("docker-inspect-firstcontainer-running.json"), exitStatus: 0, app: "first")
+        #expect(status == ProcessStatus(state: .running, pid: 958, restarts: 0, detail: "running"))
+    }
+}
+
+@Suite struct SupervisordAdapterTests {
+    let adapter = SupervisordAdapter(command: "supervisorctl -c /etc/app.conf")
+
+    @Test(arguments: [
+        ("shop                             RUNNING   pid 4121, uptime 0:01:02", ProcessStatus.State.running, Int?(4121)),
+        ("shop                             STOPPED   Nov 24 06:00 AM", .stopped, nil),
+        ("shop                             BACKOFF   Exited too quickly (process log may have details)", .failed, nil),
+        ("shop                             FATAL     Exited too quickly", .failed, nil),
+        ("shop                             STARTING", .starting, nil),
+    ])
+    func readsStatusLines(line: String, state: ProcessStatus.State, pid: Int?) throws {
+        let status = try adapter.parseStatus(line + "\n", exitStatus: 0, app: "shop")
+        #expect(status.state == state)
+        #expect(status.pid == pid)
+        #expect(status.restarts == nil)
+    }
+
+    @Test func commandsUseTheConfiguredCommand() {
+        #expect(adapter.restart("shop") == "supervisorctl -c /etc/app.conf restart shop")
+        #expect(adapter.save() == nil)
+    }
+}
