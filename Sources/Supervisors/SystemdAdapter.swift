@@ -30,9 +30,10 @@ public struct SystemdAdapter: SupervisorAdapter {
 
     public func parseStatus(_ output: String, exitStatus: Int32, app: String) throws(SupervisorOutputError) -> ProcessStatus {
         let properties = Self.properties(output)
-        guard let active = properties["ActiveState"] else {
-            throw SupervisorOutputError("`systemctl show` printed no ActiveState for \(app)")
+        guard properties["ActiveState"] != nil || properties["NRestarts"] != nil || properties["MainPID"] != nil else {
+            throw SupervisorOutputError("`systemctl show` printed none of ActiveState, MainPID, NRestarts for \(app)")
         }
+        let active = properties["ActiveState"] ?? "unknown"
         let sub = properties["SubState"] ?? ""
         let state: ProcessStatus.State =
             switch active {

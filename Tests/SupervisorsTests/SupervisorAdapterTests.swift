@@ -72,13 +72,20 @@ private func fixture(_ name: String) throws -> String {
     let systemd = SystemdAdapter(command: "systemctl")
 
     @Test func readsARealFailedUnitWithFiveRestarts() throws {
-        var output = try fixture("systemctl-show-ssh-failed-NRestarts5.txt")
-        // The captured copy has no ActiveState line (systemd 241 printed it after the cut); add it as systemd does.
-        if !output.contains("ActiveState=") { output += "\nActiveState=failed\nSubState=failed\n" }
-        let status = try systemd.parseStatus(output, exitStatus: 0, app: "ssh")
-        #expect(status.state == .failed)
+        // The stored copy is cut before ActiveState; the counter and pid are still read.
+        let status = try systemd.parseStatus(try fixture("systemctl-show-ssh-failed-NRestarts5.txt"), exitStatus: 0, app: "ssh")
+        #expect(status.state == .unknown)
         #expect(status.pid == nil)
         #expect(status.restarts == 5)
+        let complete = try systemd.parseStatus(
+            try fixture("systemctl-show-ssh-failed-NRestarts5.txt") + "\nActiveState=failed\nSubState=failed\n", exitStatus: 0, app: "ssh")
+        #expect(complete.state == .failed)
+    }
+
+    @Test func outputWithoutAnyPropertyIsAnError() {
+        #expect(throws: SupervisorOutputError("`systemctl show` printed none of ActiveState, MainPID, NRestarts for x")) {
+            _ = try systemd.parseStatus("Failed to connect to bus", exitStatus: 1, app: "x")
+        }
     }
 
     @Test func propertiesAreReadByNameNotPosition() throws {
