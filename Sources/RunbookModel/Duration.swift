@@ -62,3 +62,20 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         return "\(milliseconds)ms"
     }
 }
+
+extension TimeSpan: Codable {
+    /// Encodes as the written form ("10s"), which reads back exactly.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let span = TimeSpan(parsing: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a duration: \(text)")
+        }
+        self = span
+    }
+}

@@ -1,0 +1,232 @@
+import RunbookModel
+import Supervisors
+
+/// Renders one host's actions and assertions to command values and operations.
+struct ActionPlanner {
+    var renderer: ValueRenderer
+    var supervisor: (any SupervisorAdapter)?
+    var runID: String
+    /// How long `stop` and `start` wait for the supervisor to report the new state.
+    static let stateTimeout = TimeSpan.seconds(30)
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    private func needSupervisor(_ keyword: String) throws(Failure) -> any SupervisorAdapter {
+        guard let supervisor else {
+            throw Failure(
+                message: "`\(keyword)` needs a supervisor: add `supervisor :pm2` (or :systemd, :supervisord, :docker) to the runbook, or a `supervisor` inventory variable")
+        }
+        return supervisor
+    }
+
+    private func text(_ expr: Expr) throws(Failure) -> Rendered {
+        do { return try renderer.text(expr) } catch { throw Failure(message: error.message) }
+    }
+
+    private func command(_ expr: Expr) throws(Failure) -> ShellCommand {
+        do { return try renderer.command(expr) } catch { throw Failure(message: error.message) }
+    }
+
+    private func convert<T>(_ body: () throws(ValueRenderer.Problem) -> T) throws(Failure) -> T {
+        do { return try body() } catch { throw Failure(message: error.message) }
+    }
+
+    /// `cd DIR && export K=V && CMD`, grouping CMD when it has operators that would bind differently.
+    private func wrap(_ body: ShellCommand, cwd: Rendered?, env: [(String, Rendered)], sudo: Bool) -> ShellCommand {
+        var prefix = ShellCommand("")
+        if let cwd { prefix = prefix + "cd " + cwd.quoted + " && " }
+        for (key, value) in env { prefix = prefix + "export \(key)=" + value.quoted + " && " }
+        var result = body
+        if !prefix.script.isEmpty {
+            let needsGroup = body.script.contains { "\n;&|".contains($0) }
+            result = prefix + (needsGroup ? "(" + body + (body.script.hasSuffix("\n") ? ")" : "\n)") : body)
+        }
+        if sudo {
+            result = ShellCommand(script: "sudo -n sh -c " + ShellQuote.quote(result.script), display: "sudo -n sh -c " + ShellQuote.quote(result.display))
+        }
+        return result
+    }
+
+    func plan(_ action: Action) throws(Failure) -> PlannedAction {
+        switch action.kind {
+        case .run(let run):
+            let cwd = try run.cwd.map { (expr) throws(Failure) in try text(expr) }
+            var env: [(String, Rendered)] = []
+            for entry in run.env { env.append((entry.key, try text(entry.value))) }
+            let sudo = run.sudo
+            let userCommand = try command(run.command)
+            let body = wrap(userCommand, cwd: cwd, env: env, sudo: sudo)
+            let timeout = try run.timeout.map { (expr) throws(Failure) in try convert { () throws(ValueRenderer.Problem) in try renderer.duration(expr, what: "`timeout:`") } }
+            var guards: [Guard] = []
+            if let creates = run.creates {
+                guards.append(Guard(kind: .creates, command: wrap("test -e " + (try text(creates)).quoted, cwd: cwd, env: [], sudo: sudo)))
+            }
+            if let unless = run.unless { guards.append(Guard(kind: .unless, command: wrap(try command(unless), cwd: cwd, env: env, sudo: sudo))) }
+            if let onlyIf = run.onlyIf { guards.append(Guard(kind: .onlyIf, command: wrap(try command(onlyIf), cwd: cwd, env: env, sudo: sudo))) }
+            let undo = try run.undo.map { (expr) throws(Failure) in wrap(try command(expr), cwd: cwd, env: env, sudo: sudo) }
+            return PlannedAction(
+                keyword: "run", summary: userCommand.display.firstLine + (cwd.map { " (in \($0.display))" } ?? "") + (sudo ? " (sudo)" : ""), guards: guards, operations: [.shell(body, timeout: timeout)],
+                undo: undo.map { [.shell($0, timeout: timeout)] } ?? [], cleanup: [])
+        case .stop(let appExpr):
+            let adapter = try needSupervisor("stop")
+            let app = try text(appExpr)
+            return PlannedAction(
+                keyword: "stop", summary: "stop \(app.display)", guards: [],
+                operations: [.shell(ShellCommand(adapter.stop(app.value)), timeout: nil), waitFor(app, adapter, running: false)],
+                undo: [.shell(ShellCommand(adapter.start(app.value, name: nil)), timeout: nil), waitFor(app, adapter, running: true)],
+                cleanup: [])
+        case .start(let targetExpr, let nameExpr, let cwdExpr):
+            let adapter = try needSupervisor("start")
+            let target = try text(targetExpr)
+            let name = try nameExpr.map { (expr) throws(Failure) in try text(expr) }
+            let cwd = try cwdExpr.map { (expr) throws(Failure) in try text(expr) }
+            let app = name ?? target
+            let start = wrap(ShellCommand(adapter.start(target.value, name: name?.value)), cwd: cwd, env: [], sudo: false)
+            return PlannedAction(
+                keyword: "start", summary: "start \(app.display)", guards: [],
+                operations: [.shell(start, timeout: nil), waitFor(app, adapter, running: true)],
+                undo: [.shell(ShellCommand(adapter.stop(app.value)), timeout: nil), waitFor(app, adapter, running: false)], cleanup: [])
+        case .restart(let appExpr):
+            let adapter = try needSupervisor("restart")
+            let app = try text(appExpr)
+            return PlannedAction(
+                keyword: "restart", summary: "restart \(app.display)", guards: [],
+                operations: [.shell(ShellCommand(adapter.restart(app.value)), timeout: nil), waitFor(app, adapter, running: true)], undo: [],
+                cleanup: [])
+        case .save:
+            let adapter = try needSupervisor("save")
+            guard let save = adapter.save() else {
+                return PlannedAction(
+                    keyword: "save", summary: "save: \(adapter.kind.rawValue) keeps its process list by itself; nothing to do", guards: [],
+                    operations: [], undo: [], cleanup: [])
+            }
+            let dump = PM2Adapter.dumpPath
+            let backup = "\"${PM2_HOME:-$HOME/.pm2}/dump.pm2.runbook-\(runID)\""
+            return PlannedAction(
+                keyword: "save", summary: "save the process list (the previous dump is kept)", guards: [],
+                operations: [.shell(ShellCommand("if [ -f \(dump) ]; then cp -p \(dump) \(backup); else : > \(backup).none; fi && \(save)"), timeout: nil)],
+                undo: [.shell(ShellCommand("if [ -f \(backup) ]; then mv -f \(backup) \(dump); elif [ -f \(backup).none ]; then rm -f \(dump) \(backup).none; fi"), timeout: nil)],
+                cleanup: [ShellCommand("rm -f \(backup) \(backup).none")])
+        case .freePort(let portExpr, let signal, let graceExpr):
+            let port = try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "the port of `free_port`") }
+            let grace = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(graceExpr, what: "`grace:`") }
+            let script = Scripts.freePort(port: port, signal: signal, graceMilliseconds: grace.milliseconds)
+            return PlannedAction(
+                keyword: "free_port", summary: "free port \(port): \(signal) every listener (IPv4 and IPv6), wait \(grace), then KILL",
+                guards: [], operations: [.shell(ShellCommand(script), timeout: TimeSpan(milliseconds: grace.milliseconds + 10_000))], undo: [],
+                cleanup: [])
+        case .cleanCache(let pathExpr):
+            let path = try text(pathExpr)
+            let aside = Rendered(value: Scripts.aside(path.value, runID: runID), display: Scripts.aside(path.display, runID: runID))
+            let p = path.quoted
+            let a = aside.quoted
+            return PlannedAction(
+                keyword: "clean_cache", summary: "move \(path.display) aside to \(aside.display)", guards: [],
+                operations: [.shell("if [ -e " + p + " ]; then mv -T " + p + " " + a + "; fi", timeout: nil)],
+                undo: [.shell("if [ -e " + a + " ]; then rm -rf " + p + " && mv -T " + a + " " + p + "; fi", timeout: nil)],
+                cleanup: ["rm -rf " + a])
+        case .upload(let sourceExpr, let destinationExpr, let modeExpr):
+            let source = try text(sourceExpr)
+            let destination = try text(destinationExpr)
+            let mode = try modeExpr.map { (expr) throws(Failure) in try text(expr).value }
+            if let mode, mode.isEmpty || !mode.allSatisfy({ ("0"..."7").contains($0) }) || mode.count > 4 {
+                throw Failure(message: "`mode:` must be octal such as \"0644\", not `\(mode)`")
+            }
+            let temporary = destination.value + ".runbook-tmp-\(runID)"
+            let backup = Rendered(Scripts.aside(destination.value, runID: runID)).quoted
+            let d = destination.quoted
+            let t = Rendered(temporary).quoted
+            let chmod = mode.map { "chmod \($0) " + t.script + " && " } ?? ""
+            return PlannedAction(
+                keyword: "upload", summary: "upload \(source.display) to \(destination.display)", guards: [],
+                operations: [
+                    .upload(source: source.value, temporary: temporary, mode: mode),
+                    .shell(chmod + "if [ -e " + d + " ]; then ln -f " + d + " " + backup + " || cp -p " + d + " " + backup + "; fi && mv -f " + t + " " + d, timeout: nil),
+                ],
+                undo: [.shell("if [ -e " + backup + " ]; then mv -f " + backup + " " + d + "; else rm -f " + d + "; fi", timeout: nil)],
+                cleanup: ["rm -f " + backup])
+        case .symlink(let linkExpr, let targetExpr):
+            let link = try text(linkExpr)
+            let target = try text(targetExpr)
+            let l = link.quoted
+            let state = Rendered(Scripts.aside(link.value, runID: runID)).quoted
+            let none = Rendered(Scripts.aside(link.value, runID: runID) + ".none").quoted
+            let temporary = Rendered(link.value + ".runbook-tmp-\(runID)").quoted
+            return PlannedAction(
+                keyword: "symlink", summary: "point \(link.display) at \(target.display)", guards: [],
+                operations: [
+                    .shell(
+                        "if [ -L " + l + " ]; then readlink " + l + " > " + state + "; elif [ -e " + l + " ]; then echo " + l
+                            + " exists and is not a symlink >&2; false; else : > " + none + "; fi && ln -sfn " + target.quoted + " " + temporary
+                            + " && mv -T " + temporary + " " + l, timeout: nil)
+                ],
+                undo: [
+                    .shell(
+                        "if [ -f " + state + " ]; then ln -sfn \"$(cat " + state + ")\" " + temporary + " && mv -T " + temporary + " " + l
+                            + " && rm -f " + state + "; elif [ -e " + none + " ]; then rm -f " + l + " " + none + "; fi", timeout: nil)
+                ],
+                cleanup: ["rm -f " + state + " " + none])
+        case .waitForPort(let portExpr, let timeoutExpr):
+            let port = try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "`port:`") }
+            let timeout = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") }
+            return PlannedAction(
+                keyword: "wait_for", summary: "wait for port \(port)", guards: [], operations: [.waitForPort(port: port, timeout: timeout)],
+                undo: [], cleanup: [])
+        case .waitForHTTP(let urlExpr, let statusExpr, let timeoutExpr):
+            let url = try text(urlExpr)
+            let statuses = try convert { () throws(ValueRenderer.Problem) in try renderer.statuses(statusExpr) }
+            let timeout = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") }
+            return PlannedAction(
+                keyword: "wait_for", summary: "wait for \(url.display)", guards: [],
+                operations: [.waitForHTTP(url: url.value, statuses: statuses, timeout: timeout)], undo: [], cleanup: [])
+        }
+    }
+
+    private func waitFor(_ app: Rendered, _ adapter: any SupervisorAdapter, running: Bool) -> Operation {
+        .waitForState(app: app.value, status: ShellCommand(adapter.status(app.value)), running: running, timeout: Self.stateTimeout)
+    }
+
+    func plan(_ assertion: Assertion) throws(Failure) -> PlannedCheck {
+        switch assertion.kind {
+        case .restarts(let appExpr, let maxExpr, let overExpr):
+            let adapter = try needSupervisor("restarts")
+            let app = try text(appExpr)
+            let max = try convert { () throws(ValueRenderer.Problem) in try renderer.int(maxExpr, what: "`max:`") }
+            let over = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(overExpr, what: "`over:`") }
+            return .restarts(app: app.value, status: ShellCommand(adapter.status(app.value)), max: max, over: over)
+        case .listening(let portExpr, let addressExpr, let family, let processExpr):
+            let port = try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "the port of `listening`") }
+            return .listening(
+                port: port, address: try addressExpr.map { (expr) throws(Failure) in try text(expr).value }, family: family,
+                process: try processExpr.map { (expr) throws(Failure) in try text(expr).value })
+        case .notListening(let portExpr):
+            return .notListening(port: try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "the port of `not_listening`") })
+        case .http(let urlExpr, let statusExpr, let methodExpr, let containsExpr, let timeoutExpr, let fromController):
+            return .http(
+                url: try text(urlExpr).value, statuses: try convert { () throws(ValueRenderer.Problem) in try renderer.statuses(statusExpr) },
+                method: try text(methodExpr).value.uppercased(), contains: try containsExpr.map { (expr) throws(Failure) in try text(expr).value },
+                timeout: try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") },
+                fromController: fromController)
+        case .command(let commandExpr, let exitExpr, let containsExpr):
+            return .command(
+                try command(commandExpr), exit: try convert { () throws(ValueRenderer.Problem) in try renderer.int(exitExpr, what: "`exit:`") },
+                contains: try containsExpr.map { (expr) throws(Failure) in try text(expr).value })
+        case .file(let pathExpr, let exists):
+            return .file(path: try text(pathExpr).value, exists: exists)
+        }
+    }
+}
+
+extension ShellCommand: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self.init(value) }
+}
+
+extension String {
+    /// The first line, with an ellipsis when more follow.
+    var firstLine: String {
+        guard let newline = firstIndex(of: "\n") else { return self }
+        return String(self[..<newline]) + " …"
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Inventory
+import RunbookLanguage
+import RunbookModel
+import Supervisors
+
+/// Everything a run will do, on every selected host, before anything runs.
+public struct RunPlan: Sendable {
+    public var runbook: Runbook
+    public var runID: String
+    public var release: String
+    public var inventorySource: String
+    public var hosts: [HostPlan]
+    public var rollout: RolloutPlan
+}
+
+/// Errors that stop a run before it starts (exit 2), each naming what and where.
+public struct PlanningError: Error, Sendable, CustomStringConvertible {
+    public var messages: [String]
+    public init(_ messages: [String]) { self.messages = messages }
+    public var description: String { messages.map { "error: \($0)" }.joined(separator: "\n") }
+}
+
+/// Command-line values that change a rollout.
+public struct RolloutOverrides: Sendable {
+    public var serial: HostCount?
+    public var canary: Int?
+    public var maxFail: HostCount?
+    public var rollback: RollbackScope?
+
+    public init(serial: HostCount? = nil, canary: Int? = nil, maxFail: HostCount? = nil, rollback: RollbackScope? = nil) {
+        self.serial = serial
+        self.canary = canary
+        self.maxFail = maxFail
+        self.rollback = rollback
+    }
+
+    func applied(to spec: RolloutSpec) -> RolloutSpec {
+        var spec = spec
+        if let serial { spec.serial = serial }
+        if let canary { spec.canary = canary }
+        if let maxFail { spec.maxFail = maxFail }
+        if let rollback { spec.rollback = rollback }
+        return spec
+    }
+}
+
+/// Builds per-host plans: selects hosts, resolves and type-checks parameters, renders every action.
+public struct Planner: Sendable {
+    public var runbook: Runbook
+    public var inventory: Inventory
+    public var sshConfig: SSHConfig
+    public var overrides: [String: String]
+    public var rollout: RolloutOverrides
+    public var runID: String
+    public var release: String
+    public var home: String
+    public var localUser: String
+
+    public init(
+        runbook: Runbook, inventory: Inventory, sshConfig: SSHConfig = .empty, overrides: [String: String] = [:],
+        rollout: RolloutOverrides = RolloutOverrides(), runID: String, release: String, home: String = NSHomeDirectory(),
+        localUser: String = SSHConfig.currentUser
+    ) {
+        self.runbook = runbook
+        self.inventory = inventory
+        self.sshConfig = sshConfig
+        self.overrides = overrides
+        self.rollout = rollout
+        self.runID = runID
+        self.release = release
+        self.home = home
+        self.localUser = localUser
+    }
+
+    /// A run id and release id for now: `20261124-063300-ab12` and `20261124063300`.
+    public static func makeIDs(date: Date = Date()) -> (runID: String, release: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func pad(_ value: Int?, _ width: Int = 2) -> String {
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let stamp = pad(c.year, 4) + pad(c.month) + pad(c.day) + pad(c.hour) + pad(c.minute) + pad(c.second)
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return ("\(stamp.prefix(8))-\(stamp.suffix(6))-\(suffix)", stamp)
+    }
+
+    public func plan(hosts pattern: HostPattern) throws(PlanningError) -> RunPlan {
+        var errors: [String] = []
+        for key in overrides.keys.sorted() where runbook.param(named: key) == nil {
+            errors.append(
+                "--set \(key)=...: the runbook `\(runbook.name)` has no parameter `\(key)`"
+                    + Suggestion.hint(for: key, in: runbook.params.map(\.name)))
+        }
+        let selected: [(name: String, variables: [String: InventoryValue], connection: HostConnection)]
+        if pattern.isLocal(in: inventory) {
+            selected = [(HostPattern.localName, [:], HostConnection.local(user: localUser))]
+        } else {
+            do {
+                selected = try pattern.select(from: inventory).compactMap { name in
+                    guard let host = inventory.host(named: name) else { return nil }
+                    let variables = inventory.variables(of: host)
+                    let connection = HostConnection.resolve(name: name, variables: variables, sshConfig: sshConfig, home: home, localUser: localUser)
+                    return (name, variables, connection)
+                }
+            } catch {
+                throw PlanningError(errors + [error.message])
+            }
+        }
+        // One message per problem, naming every host that has it.
+        var problems: [String: [String]] = [:]
+        var problemOrder: [String] = []
+        func report(_ message: String, host: String) {
+            if problems[message] == nil { problemOrder.append(message) }
+            problems[message, default: []].append(host)
+        }
+        var stepHosts: [String: Set<String>] = [:]
+        for step in runbook.steps {
+            guard let pattern = step.hostPattern else { continue }
+            if pattern == HostPattern.localName {
+                stepHosts[step.name] = [HostPattern.localName]
+                continue
+            }
+            do {
+                stepHosts[step.name] = Set(try HostPattern(pattern).select(from: inventory))
+            } catch {
+                errors.append("the step `\(step.name)` has `on: \"\(pattern)\"`: \(error.message)")
+            }
+        }
+        var plans: [HostPlan] = []
+        for host in selected {
+            let (values, paramProblems) = ParamResolver.resolve(runbook: runbook, hostVariables: host.variables, overrides: overrides)
+            for problem in paramProblems { report(problem.message, host: host.name) }
+            if !paramProblems.isEmpty { continue }
+            let builtins = [
+                "host": host.name, "host.name": host.name, "host.address": host.connection.address,
+                "host.port": String(host.connection.port), "host.user": host.connection.user, "run.id": runID, "release": release,
+            ]
+            let hostValues = HostValues(params: values, builtins: builtins)
+            var supervisorKind = runbook.supervisor
+            if let word = host.variables["supervisor"]?.description, !word.isEmpty {
+                guard let kind = SupervisorKind(rawValue: word) else {
+                    report(
+                        "the inventory variable `supervisor` is `\(word)`; it must be one of "
+                            + SupervisorKind.allCases.map(\.rawValue).joined(separator: ", ") + Suggestion.hint(for: word, in: SupervisorKind.allCases.map(\.rawValue)),
+                        host: host.name)
+                    continue
+                }
+                supervisorKind = kind
+            }
+            let supervisorCommand = host.variables["supervisor_command"]?.description
+            let adapter = supervisorKind.map { Supervisors.adapter(for: $0, command: supervisorCommand) }
+            let planner = ActionPlanner(renderer: ValueRenderer(values: hostValues), supervisor: adapter, runID: runID)
+            do {
+                var steps: [PlannedStep] = []
+                for name in runbook.graph.order {
+                    guard let step = runbook.steps.first(where: { $0.name == name }) else { continue }
+                    if let hosts = stepHosts[name], !hosts.contains(host.name) { continue }
+                    var actions: [PlannedAction] = []
+                    for action in step.actions {
+                        do {
+                            actions.append(try planner.plan(action))
+                        } catch {
+                            throw ActionPlanner.Failure(message: "step `\(name)` (line \(action.location.line)): \(error.message)")
+                        }
+                    }
+                    steps.append(
+                        PlannedStep(
+                            name: name, wave: runbook.graph.wave(of: name) ?? 0, after: runbook.graph.dependencies[name] ?? [],
+                            timeout: step.timeout, retries: step.retries, retryDelay: step.retryDelay, actions: actions))
+                }
+                var verifications: [PlannedVerification] = []
+                for verification in runbook.verifications {
+                    var checks: [PlannedCheck] = []
+                    for assertion in verification.assertions {
+                        do {
+                            checks.append(try planner.plan(assertion))
+                        } catch {
+                            throw ActionPlanner.Failure(message: "\(verification.name) (line \(assertion.location.line)): \(error.message)")
+                        }
+                    }
+                    verifications.append(
+                        PlannedVerification(
+                            name: verification.name, after: runbook.graph.verificationDependencies[verification.name] ?? [],
+                            within: verification.within, checks: checks))
+                }
+                var rollback: [PlannedAction] = []
+                for action in runbook.rollback {
+                    do {
+                        rollback.append(try planner.plan(action))
+                    } catch {
+                        throw ActionPlanner.Failure(message: "the rollback block (line \(action.location.line)): \(error.message)")
+                    }
+                }
+                plans.append(
+                    HostPlan(
+                        host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
+                        steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets))
+            } catch let failure as ActionPlanner.Failure {
+                report(failure.message, host: host.name)
+            } catch {
+                report("\(error)", host: host.name)
+            }
+        }
+        for message in problemOrder {
+            let hosts = problems[message] ?? []
+            errors.append("\(message) (host\(hosts.count == 1 ? "" : "s"): \(Self.abbreviated(hosts)))")
+        }
+        if !errors.isEmpty { throw PlanningError(errors) }
+        let spec = rollout.applied(to: runbook.rollout)
+        return RunPlan(
+            runbook: runbook, runID: runID, release: release, inventorySource: inventory.source, hosts: plans,
+            rollout: RolloutPlan(hosts: plans.map(\.host), spec: spec))
+    }
+
+    static func abbreviated(_ hosts: [String]) -> String {
+        hosts.count <= 10 ? hosts.joined(separator: ", ") : hosts.prefix(10).joined(separator: ", ") + " and \(hosts.count - 10) more"
+    }
+}

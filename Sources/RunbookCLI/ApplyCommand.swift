@@ -1,0 +1,21 @@
+import ArgumentParser
+import Planning
+
+/// `runbook apply FILE --hosts PATTERN`: run the runbook; `--dry-run` prints the plan instead.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "apply", abstract: "Run a runbook on the selected hosts.")
+
+    @OptionGroup var options: RunOptions
+
+    @Flag(help: "Print the plan and run nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        if dryRun {
+            try PlanCommand.printPlan(options)
+            return
+        }
+        let plan = try options.makePlan()
+        try await ApplyRunner(options: options, plan: plan).run()
+    }
+}
