@@ -31,6 +31,8 @@ public struct Inventory: Sendable {
     /// Group names in the order they appear.
     public private(set) var groupOrder: [String] = []
     private var hostIndex: [String: Int] = [:]
+    /// Membership of hosts in groups, so adding 10,000 hosts stays linear.
+    private var groupMembers: [String: Set<String>] = [:]
 
     public init(source: String) {
         self.source = source
@@ -60,7 +62,7 @@ public struct Inventory: Sendable {
             hostIndex[name] = hosts.count
             hosts.append(Host(name: name, variables: variables, groups: [group]))
         }
-        if groups[group]?.hosts.contains(name) == false { groups[group]?.hosts.append(name) }
+        if groupMembers[group, default: []].insert(name).inserted { groups[group]?.hosts.append(name) }
     }
 
     public mutating func addChild(_ child: String, to parent: String) {
@@ -83,9 +85,9 @@ public struct Inventory: Sendable {
         for index in hosts.indices where hosts[index].groups.allSatisfy({ $0 == "all" }) {
             let name = hosts[index].name
             hosts[index].groups.removeAll { $0 == "all" }
-            groups["all"]?.hosts.removeAll { $0 == name }
+            if groupMembers["all"]?.remove(name) != nil { groups["all"]?.hosts.removeAll { $0 == name } }
             hosts[index].groups.append("ungrouped")
-            if groups["ungrouped"]?.hosts.contains(name) == false { groups["ungrouped"]?.hosts.append(name) }
+            if groupMembers["ungrouped", default: []].insert(name).inserted { groups["ungrouped"]?.hosts.append(name) }
         }
     }
 

@@ -71,7 +71,7 @@ public enum PlanPrinter {
             out.append("\(indent)  \(word): \(guardItem.command.display)")
         }
         for operation in action.operations {
-            if case .shell(let command, _) = operation, command.display.filter({ $0 == "\n" }).count >= 3 {
+            if case .shell(let command, _) = operation, command.display.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count >= 3 {
                 if let first = shownScripts[command.display] {
                     out.append("\(indent)  $ (the same \(action.keyword) script as on \(first))")
                     continue
@@ -89,6 +89,7 @@ public enum PlanPrinter {
     private static func block(_ prefix: String, _ operation: Operation) -> [String] {
         var text = operation.display
         if case .shell(_, let timeout?) = operation { text += "   # timeout \(timeout)" }
+        guard text.utf8.contains(UInt8(ascii: "\n")) else { return [prefix + text] }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.first else { return [prefix] }
         let continuation = String(repeating: " ", count: prefix.count)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RunbookModel
 
 extension GraphRenderer.Format: ExpressibleByArgument {}
@@ -20,7 +21,8 @@ struct GraphCommand: ParsableCommand {
 }
 
 extension Output {
+    /// Writes text that already ends as it should (no newline added).
     static func print(_ text: String, terminator: String) {
-        if terminator.isEmpty, text.hasSuffix("\n") { print(String(text.dropLast())) } else { print(text) }
+        FileHandle.standardOutput.write(Data((text + terminator).utf8))
     }
 }

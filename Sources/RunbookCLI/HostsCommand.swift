@@ -36,11 +36,13 @@ struct HostsCommand: ParsableCommand {
             Output.error("error: \(error.message)")
             throw ExitStatus.usage
         }
+        let home = NSHomeDirectory()
+        let localUser = SSHConfig.currentUser
         for name in names {
             guard let host = inventory.host(named: name) else { continue }
             let variables = inventory.variables(of: host)
             let connection = HostConnection.resolve(
-                name: name, variables: variables, sshConfig: ssh, home: NSHomeDirectory(), localUser: SSHConfig.currentUser)
+                name: name, variables: variables, sshConfig: ssh, home: home, localUser: localUser)
             Output.print("\(name)  \(connection.summary)  groups: \(host.groups.joined(separator: ", "))")
             for key in variables.keys.sorted() {
                 let value = Self.isSecretName(key) ? "••••" : (variables[key]?.description ?? "")

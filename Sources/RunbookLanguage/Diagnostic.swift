@@ -63,10 +63,12 @@ public enum Suggestion {
     /// The closest candidate within a small edit distance, if any.
     public static func nearest(to name: String, in candidates: some Sequence<String>) -> String? {
         var best: (String, Int)?
-        let limit = max(1, min(3, name.count / 2 + 1))
         for candidate in candidates {
             let distance = editDistance(name.lowercased(), candidate.lowercased())
-            if distance <= limit, distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
+            // Close enough to be a typo, and not so far that the names merely share a letter or two.
+            let limit = max(1, min(4, max(name.count, candidate.count) / 2))
+            guard distance <= limit, distance < min(name.count, candidate.count) else { continue }
+            if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
         }
         return best?.0
     }

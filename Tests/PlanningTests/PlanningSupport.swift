@@ -1,0 +1,41 @@
+import Foundation
+import Inventory
+import Planning
+import RunbookLanguage
+import RunbookModel
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func loadRunbook(_ relativePath: String) throws -> Runbook {
+    let url = repositoryRoot.appendingPathComponent(relativePath)
+    return try Validator.load(path: relativePath, bytes: [UInt8](Data(contentsOf: url))).get()
+}
+
+func runbook(_ body: String) throws -> Runbook {
+    try Validator.load(SourceFile(path: "t.rb", text: "runbook \"t\" do\n\(body)\nend\n")).get()
+}
+
+func inventory(_ text: String, path: String = "hosts.ini") throws -> Inventory {
+    try InventoryLoader.parse(text, path: path)
+}
+
+func planner(_ runbook: Runbook, _ inventory: Inventory, set: [String: String] = [:], rollout: RolloutOverrides = RolloutOverrides())
+    -> Planner
+{
+    Planner(
+        runbook: runbook, inventory: inventory, sshConfig: .empty, overrides: set, rollout: rollout, runID: "RUN1", release: "20261124000000",
+        home: "/home/test", localUser: "test")
+}
+
+/// Runs `sh -c script` and returns its standard output and exit status.
+func sh(_ script: String) throws -> (output: String, status: Int32) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+}
