@@ -14,10 +14,20 @@ public enum PlanPrinter {
             let label = index == 0 && plan.rollout.canary > 0 ? "canary" : "batch \(index + (plan.rollout.canary > 0 ? 0 : 1))"
             out.append("  \(label): \(batch.joined(separator: ", "))")
         }
-        var shownScripts: [String: String] = [:]
+        // A long script is printed for the first host that runs it and named for the others.
+        var firstHost: [String: String] = [:]
         for host in plan.hosts {
+            for action in host.steps.flatMap(\.actions) + host.rollback {
+                for case .shell(let command, _) in action.operations where isLong(command) && firstHost[command.display] == nil {
+                    firstHost[command.display] = host.host
+                }
+            }
+        }
+        let owners = firstHost
+        let blocks = Parallel.map(plan.hosts) { host in hostLines(host, firstHost: owners).joined(separator: "\n") }
+        for block in blocks {
             out.append("")
-            out.append(contentsOf: hostLines(host, shownScripts: &shownScripts))
+            out.append(block)
         }
         out.append("")
         out.append("nothing was run: this is a plan")
@@ -35,7 +45,7 @@ public enum PlanPrinter {
     }
 
     /// A host's part of the plan; a long script already printed for an earlier host is named, not repeated.
-    static func hostLines(_ host: HostPlan, shownScripts: inout [String: String]) -> [String] {
+    static func hostLines(_ host: HostPlan, firstHost: [String: String]) -> [String] {
         let redactor = Redactor(secrets: host.secrets)
         var out: [String] = []
         var header = "host \(host.host) — \(host.connection.summary)"
@@ -51,7 +61,7 @@ public enum PlanPrinter {
             if step.retries > 0 { notes.append("retries \(step.retries) every \(step.retryDelay)") }
             if !notes.isEmpty { line += " (" + notes.joined(separator: "; ") + ")" }
             out.append(line)
-            for action in step.actions { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, shownScripts: &shownScripts)) }
+            for action in step.actions { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, firstHost: firstHost)) }
         }
         for verification in host.verifications {
             out.append("  \(verification.name == "verify" ? "verify" : "verify \(verification.name)") (after \(verification.after.joined(separator: ", ")); within \(verification.within))")
@@ -59,24 +69,25 @@ public enum PlanPrinter {
         }
         if !host.rollback.isEmpty {
             out.append("  on failure, after the undo:")
-            for action in host.rollback { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, shownScripts: &shownScripts)) }
+            for action in host.rollback { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, firstHost: firstHost)) }
         }
         return out.map(redactor.redact)
     }
 
-    static func actionLines(_ action: PlannedAction, indent: String, host: String, shownScripts: inout [String: String]) -> [String] {
+    static func isLong(_ command: ShellCommand) -> Bool {
+        command.display.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count >= 3
+    }
+
+    static func actionLines(_ action: PlannedAction, indent: String, host: String, firstHost: [String: String]) -> [String] {
         var out = ["\(indent)\(action.keyword): \(action.summary)"]
         for guardItem in action.guards {
             let word = guardItem.kind == .onlyIf ? "only if" : (guardItem.kind == .creates ? "skip if" : "skip if")
             out.append("\(indent)  \(word): \(guardItem.command.display)")
         }
         for operation in action.operations {
-            if case .shell(let command, _) = operation, command.display.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count >= 3 {
-                if let first = shownScripts[command.display] {
-                    out.append("\(indent)  $ (the same \(action.keyword) script as on \(first))")
-                    continue
-                }
-                shownScripts[command.display] = host
+            if case .shell(let command, _) = operation, isLong(command), let first = firstHost[command.display], first != host {
+                out.append("\(indent)  $ (the same \(action.keyword) script as on \(first))")
+                continue
             }
             out.append(contentsOf: block("\(indent)  $ ", operation))
         }

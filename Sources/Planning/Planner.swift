@@ -129,79 +129,15 @@ public struct Planner: Sendable {
                 errors.append("the step `\(step.name)` has `on: \"\(pattern)\"`: \(error.message)")
             }
         }
+        let hostsOfSteps = stepHosts
+        let outcomes = Parallel.map(selected.map { SelectedHost(name: $0.name, variables: $0.variables, connection: $0.connection) }) {
+            host in planHost(host, stepHosts: hostsOfSteps)
+        }
         var plans: [HostPlan] = []
-        for host in selected {
-            let (values, paramProblems) = ParamResolver.resolve(runbook: runbook, hostVariables: host.variables, overrides: overrides)
-            for problem in paramProblems { report(problem.message, host: host.name) }
-            if !paramProblems.isEmpty { continue }
-            let builtins = [
-                "host": host.name, "host.name": host.name, "host.address": host.connection.address,
-                "host.port": String(host.connection.port), "host.user": host.connection.user, "run.id": runID, "release": release,
-            ]
-            let hostValues = HostValues(params: values, builtins: builtins)
-            var supervisorKind = runbook.supervisor
-            if let word = host.variables["supervisor"]?.description, !word.isEmpty {
-                guard let kind = SupervisorKind(rawValue: word) else {
-                    report(
-                        "the inventory variable `supervisor` is `\(word)`; it must be one of "
-                            + SupervisorKind.allCases.map(\.rawValue).joined(separator: ", ") + Suggestion.hint(for: word, in: SupervisorKind.allCases.map(\.rawValue)),
-                        host: host.name)
-                    continue
-                }
-                supervisorKind = kind
-            }
-            let supervisorCommand = host.variables["supervisor_command"]?.description
-            let adapter = supervisorKind.map { Supervisors.adapter(for: $0, command: supervisorCommand) }
-            let planner = ActionPlanner(renderer: ValueRenderer(values: hostValues), supervisor: adapter, runID: runID)
-            do {
-                var steps: [PlannedStep] = []
-                for name in runbook.graph.order {
-                    guard let step = runbook.steps.first(where: { $0.name == name }) else { continue }
-                    if let hosts = stepHosts[name], !hosts.contains(host.name) { continue }
-                    var actions: [PlannedAction] = []
-                    for action in step.actions {
-                        do {
-                            actions.append(try planner.plan(action))
-                        } catch {
-                            throw ActionPlanner.Failure(message: "step `\(name)` (line \(action.location.line)): \(error.message)")
-                        }
-                    }
-                    steps.append(
-                        PlannedStep(
-                            name: name, wave: runbook.graph.wave(of: name) ?? 0, after: runbook.graph.dependencies[name] ?? [],
-                            timeout: step.timeout, retries: step.retries, retryDelay: step.retryDelay, actions: actions))
-                }
-                var verifications: [PlannedVerification] = []
-                for verification in runbook.verifications {
-                    var checks: [PlannedCheck] = []
-                    for assertion in verification.assertions {
-                        do {
-                            checks.append(try planner.plan(assertion))
-                        } catch {
-                            throw ActionPlanner.Failure(message: "\(verification.name) (line \(assertion.location.line)): \(error.message)")
-                        }
-                    }
-                    verifications.append(
-                        PlannedVerification(
-                            name: verification.name, after: runbook.graph.verificationDependencies[verification.name] ?? [],
-                            within: verification.within, checks: checks))
-                }
-                var rollback: [PlannedAction] = []
-                for action in runbook.rollback {
-                    do {
-                        rollback.append(try planner.plan(action))
-                    } catch {
-                        throw ActionPlanner.Failure(message: "the rollback block (line \(action.location.line)): \(error.message)")
-                    }
-                }
-                plans.append(
-                    HostPlan(
-                        host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
-                        steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets))
-            } catch let failure as ActionPlanner.Failure {
-                report(failure.message, host: host.name)
-            } catch {
-                report("\(error)", host: host.name)
+        for (host, outcome) in zip(selected, outcomes) {
+            switch outcome {
+            case .success(let plan): plans.append(plan)
+            case .failure(let failure): for message in failure.messages { report(message, host: host.name) }
             }
         }
         for message in problemOrder {
@@ -213,6 +149,88 @@ public struct Planner: Sendable {
         return RunPlan(
             runbook: runbook, runID: runID, release: release, inventorySource: inventory.source, hosts: plans,
             rollout: RolloutPlan(hosts: plans.map(\.host), spec: spec))
+    }
+
+    struct SelectedHost: Sendable {
+        var name: String
+        var variables: [String: InventoryValue]
+        var connection: HostConnection
+    }
+
+    /// One host's plan, or the problems that stop it; pure, so hosts are planned in parallel.
+    func planHost(_ host: SelectedHost, stepHosts: [String: Set<String>]) -> Result<HostPlan, PlanningError> {
+        let (values, paramProblems) = ParamResolver.resolve(runbook: runbook, hostVariables: host.variables, overrides: overrides)
+        if !paramProblems.isEmpty { return .failure(PlanningError(paramProblems.map(\.message))) }
+        let builtins = [
+            "host": host.name, "host.name": host.name, "host.address": host.connection.address,
+            "host.port": String(host.connection.port), "host.user": host.connection.user, "run.id": runID, "release": release,
+        ]
+        let hostValues = HostValues(params: values, builtins: builtins)
+        var supervisorKind = runbook.supervisor
+        if let word = host.variables["supervisor"]?.description, !word.isEmpty {
+            guard let kind = SupervisorKind(rawValue: word) else {
+                let kinds = SupervisorKind.allCases.map(\.rawValue)
+                return .failure(
+                    PlanningError([
+                        "the inventory variable `supervisor` is `\(word)`; it must be one of " + kinds.joined(separator: ", ")
+                            + Suggestion.hint(for: word, in: kinds)
+                    ]))
+            }
+            supervisorKind = kind
+        }
+        let supervisorCommand = host.variables["supervisor_command"]?.description
+        let adapter = supervisorKind.map { Supervisors.adapter(for: $0, command: supervisorCommand) }
+        let planner = ActionPlanner(renderer: ValueRenderer(values: hostValues), supervisor: adapter, runID: runID)
+        do {
+            var steps: [PlannedStep] = []
+            for name in runbook.graph.order {
+                guard let step = runbook.steps.first(where: { $0.name == name }) else { continue }
+                if let hosts = stepHosts[name], !hosts.contains(host.name) { continue }
+                var actions: [PlannedAction] = []
+                for action in step.actions {
+                    do {
+                        actions.append(try planner.plan(action))
+                    } catch {
+                        throw ActionPlanner.Failure(message: "step `\(name)` (line \(action.location.line)): \(error.message)")
+                    }
+                }
+                steps.append(
+                    PlannedStep(
+                        name: name, wave: runbook.graph.wave(of: name) ?? 0, after: runbook.graph.dependencies[name] ?? [],
+                        timeout: step.timeout, retries: step.retries, retryDelay: step.retryDelay, actions: actions))
+            }
+            var verifications: [PlannedVerification] = []
+            for verification in runbook.verifications {
+                var checks: [PlannedCheck] = []
+                for assertion in verification.assertions {
+                    do {
+                        checks.append(try planner.plan(assertion))
+                    } catch {
+                        throw ActionPlanner.Failure(message: "\(verification.name) (line \(assertion.location.line)): \(error.message)")
+                    }
+                }
+                verifications.append(
+                    PlannedVerification(
+                        name: verification.name, after: runbook.graph.verificationDependencies[verification.name] ?? [],
+                        within: verification.within, checks: checks))
+            }
+            var rollback: [PlannedAction] = []
+            for action in runbook.rollback {
+                do {
+                    rollback.append(try planner.plan(action))
+                } catch {
+                    throw ActionPlanner.Failure(message: "the rollback block (line \(action.location.line)): \(error.message)")
+                }
+            }
+            return .success(
+                HostPlan(
+                    host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
+                    steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets))
+        } catch let failure as ActionPlanner.Failure {
+            return .failure(PlanningError([failure.message]))
+        } catch {
+            return .failure(PlanningError(["\(error)"]))
+        }
     }
 
     static func abbreviated(_ hosts: [String]) -> String {
