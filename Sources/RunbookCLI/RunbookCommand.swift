@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `runbook` command line: one subcommand per file in this folder.
 @available(macOS 10.15, *)
@@ -26,6 +27,11 @@ extension RunbookCommand {
                 try command.run()
             }
         } catch {
+            // The spec gives usage errors exit status 2 (argument-parser uses 64, EX_USAGE).
+            if exitCode(for: error).rawValue == 64 {
+                Output.error(fullMessage(for: error))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }
