@@ -114,8 +114,9 @@ public enum YAMLInventoryReader {
         case "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": return .bool(false)
         default: break
         }
-        guard let first = text.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "-")
-            || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+        guard let first = text.utf8.first,
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
         else { return .string(text) }
         let digits = text.replacingOccurrences(of: "_", with: "")
         if let value = Int(digits) { return .int(value) }

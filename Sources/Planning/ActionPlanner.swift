@@ -16,7 +16,9 @@ struct ActionPlanner {
     private func needSupervisor(_ keyword: String) throws(Failure) -> any SupervisorAdapter {
         guard let supervisor else {
             throw Failure(
-                message: "`\(keyword)` needs a supervisor: add `supervisor :pm2` (or :systemd, :supervisord, :docker) to the runbook, or a `supervisor` inventory variable")
+                message:
+                    "`\(keyword)` needs a supervisor: add `supervisor :pm2` (or :systemd, :supervisord, :docker) to the runbook, or a `supervisor` inventory variable"
+            )
         }
         return supervisor
     }
@@ -58,7 +60,9 @@ struct ActionPlanner {
             let sudo = run.sudo
             let userCommand = try command(run.command)
             let body = wrap(userCommand, cwd: cwd, env: env, sudo: sudo)
-            let timeout = try run.timeout.map { (expr) throws(Failure) in try convert { () throws(ValueRenderer.Problem) in try renderer.duration(expr, what: "`timeout:`") } }
+            let timeout = try run.timeout.map { (expr) throws(Failure) in
+                try convert { () throws(ValueRenderer.Problem) in try renderer.duration(expr, what: "`timeout:`") }
+            }
             var guards: [Guard] = []
             if let creates = run.creates {
                 guards.append(Guard(kind: .creates, command: wrap("test -e " + (try text(creates)).quoted, cwd: cwd, env: [], sudo: sudo)))
@@ -67,7 +71,8 @@ struct ActionPlanner {
             if let onlyIf = run.onlyIf { guards.append(Guard(kind: .onlyIf, command: wrap(try command(onlyIf), cwd: cwd, env: env, sudo: sudo))) }
             let undo = try run.undo.map { (expr) throws(Failure) in wrap(try command(expr), cwd: cwd, env: env, sudo: sudo) }
             return PlannedAction(
-                keyword: "run", summary: userCommand.display.firstLine + (cwd.map { " (in \($0.display))" } ?? "") + (sudo ? " (sudo)" : ""), guards: guards, operations: [.shell(body, timeout: timeout)],
+                keyword: "run", summary: userCommand.display.firstLine + (cwd.map { " (in \($0.display))" } ?? "") + (sudo ? " (sudo)" : ""), guards: guards,
+                operations: [.shell(body, timeout: timeout)],
                 undo: undo.map { [.shell($0, timeout: timeout)] } ?? [], cleanup: [])
         case .stop(let appExpr):
             let adapter = try needSupervisor("stop")
@@ -107,7 +112,11 @@ struct ActionPlanner {
             return PlannedAction(
                 keyword: "save", summary: "save the process list (the previous dump is kept)", guards: [],
                 operations: [.shell(ShellCommand("if [ -f \(dump) ]; then cp -p \(dump) \(backup); else : > \(backup).none; fi && \(save)"), timeout: nil)],
-                undo: [.shell(ShellCommand("if [ -f \(backup) ]; then mv -f \(backup) \(dump); elif [ -f \(backup).none ]; then rm -f \(dump) \(backup).none; fi"), timeout: nil)],
+                undo: [
+                    .shell(
+                        ShellCommand("if [ -f \(backup) ]; then mv -f \(backup) \(dump); elif [ -f \(backup).none ]; then rm -f \(dump) \(backup).none; fi"),
+                        timeout: nil)
+                ],
                 cleanup: [ShellCommand("rm -f \(backup) \(backup).none")])
         case .freePort(let portExpr, let signal, let graceExpr):
             let port = try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "the port of `free_port`") }
@@ -143,7 +152,9 @@ struct ActionPlanner {
                 keyword: "upload", summary: "upload \(source.display) to \(destination.display)", guards: [],
                 operations: [
                     .upload(source: source.value, temporary: temporary, mode: mode),
-                    .shell(chmod + "if [ -e " + d + " ]; then ln -f " + d + " " + backup + " || cp -p " + d + " " + backup + "; fi && mv -f " + t + " " + d, timeout: nil),
+                    .shell(
+                        chmod + "if [ -e " + d + " ]; then ln -f " + d + " " + backup + " || cp -p " + d + " " + backup + "; fi && mv -f " + t + " " + d,
+                        timeout: nil),
                 ],
                 undo: [.shell("if [ -e " + backup + " ]; then mv -f " + backup + " " + d + "; else rm -f " + d + "; fi", timeout: nil)],
                 cleanup: ["rm -f " + backup])

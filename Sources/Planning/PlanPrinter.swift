@@ -64,7 +64,9 @@ public enum PlanPrinter {
             for action in step.actions { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, firstHost: firstHost)) }
         }
         for verification in host.verifications {
-            out.append("  \(verification.name == "verify" ? "verify" : "verify \(verification.name)") (after \(verification.after.joined(separator: ", ")); within \(verification.within))")
+            out.append(
+                "  \(verification.name == "verify" ? "verify" : "verify \(verification.name)") (after \(verification.after.joined(separator: ", ")); within \(verification.within))"
+            )
             for check in verification.checks { out.append("    assert \(check.display)") }
         }
         if !host.rollback.isEmpty {

@@ -13,7 +13,8 @@ public struct PM2Adapter: SupervisorAdapter {
     public func start(_ target: String, name: String?) -> String {
         guard let name, name != target else { return "\(command) start \(ShellQuote.quote(target))" }
         // An ecosystem file selects its app with --only; a script gets the name with --name.
-        let isEcosystem = target.contains("ecosystem") || target.hasSuffix(".json") || target.hasSuffix(".yml") || target.hasSuffix(".yaml")
+        let isEcosystem =
+            target.contains("ecosystem") || target.hasSuffix(".json") || target.hasSuffix(".yml") || target.hasSuffix(".yaml")
             || target.hasSuffix(".config.js") || target.hasSuffix(".config.cjs")
         return "\(command) start \(ShellQuote.quote(target)) \(isEcosystem ? "--only" : "--name") \(ShellQuote.quote(name))"
     }

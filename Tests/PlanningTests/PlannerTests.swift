@@ -15,7 +15,8 @@ import Testing
         """
 
     @Test func parametersComeFromSetThenInventoryThenDefault() throws {
-        let book = try runbook("param :app, default: \"dflt\"\nparam :dir, default: \"/srv\"\nstep :s do\n  run \"echo #{app} #{dir} #{host} #{host.address}\"\nend")
+        let book = try runbook(
+            "param :app, default: \"dflt\"\nparam :dir, default: \"/srv\"\nstep :s do\n  run \"echo #{app} #{dir} #{host} #{host.address}\"\nend")
         let inv = try inventory("[web]\nweb1 ansible_host=10.0.0.1 dir=/opt\n[web:vars]\napp=shop\n")
         let fromInventory = try planner(book, inv).plan(hosts: .init("web"))
         #expect(firstCommand(fromInventory) == "echo shop /opt web1 10.0.0.1")
