@@ -38,9 +38,10 @@ let package = Package(
         .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel"], resources: []),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Transport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Reaches a host over SSH with libssh2: one connection for the whole run, every command a channel.
+public final class SSHTransport: Transport, @unchecked Sendable {
+    public let host: String
+    public let settings: SSHSettings
+    private let lock = NSLock()
+    private var connection: SSHConnection?
+
+    public init(settings: SSHSettings) {
+        self.host = settings.name
+        self.settings = settings
+    }
+
+    private var current: SSHConnection? {
+        lock.lock()
+        defer { lock.unlock() }
+        return connection
+    }
+
+    public func connect() async throws(TransportError) {
+        if current != nil { return }
+        let opened = try await SSHConnection.open(settings)
+        let existing = lock.withLock {
+            let existing = connection
+            if existing == nil { connection = opened }
+            return existing
+        }
+        if existing != nil { await opened.close() }
+    }
+
+    private func connected() async throws(TransportError) -> SSHConnection {
+        if let current { return current }
+        try await connect()
+        guard let current else { throw TransportError(.connect, host: host, "not connected") }
+        return current
+    }
+
+    public func exec(_ command: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+        let connection = try await connected()
+        // The host's own `timeout` stops the command; the channel deadline is a backstop a little later.
+        let deadline = timeout.map { Date().addingTimeInterval($0 + 5) }
+        return try await connection.exec(TimeoutWrapper.wrap(command, seconds: timeout), deadline: deadline, output: output)
+    }
+
+    public func upload(localPath: String, remotePath: String, mode: Int32) async throws(TransportError) {
+        try await connected().upload(localPath: localPath, remotePath: remotePath, mode: mode)
+    }
+
+    /// Requests the URL through a direct-tcpip tunnel, so it is made as the host sees it (no curl on the host).
+    public func http(url: String, method: String, timeout: Double) async throws(TransportError) -> HTTPResponse {
+        let connection = try await connected()
+        guard var components = URLComponents(string: url), components.scheme == "http", let targetHost = components.host else {
+            throw TransportError(.http, host: host, "`\(url)` is not an http URL (https through the tunnel is not supported)")
+        }
+        let targetPort = components.port ?? 80
+        let (localPort, listener) = try connection.listen(to: targetHost, port: targetPort)
+        defer { connection.stopListening(listener) }
+        let hostHeader = components.port.map { "\(targetHost):\($0)" } ?? targetHost
+        components.host = "127.0.0.1"
+        components.port = localPort
+        guard let local = components.string else { throw TransportError(.http, host: host, "cannot rewrite `\(url)`") }
+        return try await HTTPClient.request(url: local, method: method, timeout: timeout, host: host, hostHeader: hostHeader)
+    }
+
+    public func close() async {
+        let existing = lock.withLock {
+            let existing = connection
+            connection = nil
+            return existing
+        }
+        await existing?.close()
+    }
+}

@@ -1,0 +1,229 @@
+import CLibSSH2
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Handshake, host key verification and authentication, done in blocking mode with ConnectTimeout;
+/// the session is switched to non-blocking afterwards for its channels.
+enum SessionSetup {
+    static let hostKeyOrder = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
+
+    /// Opens an authenticated session over a stream from `makeSocket` (called again when the host key
+    /// type must be asked for differently).
+    static func open(_ settings: SSHSettings, makeSocket: () throws(TransportError) -> Int32) throws(TransportError) -> (
+        session: OpaquePointer, fd: Int32
+    ) {
+        _ = LibSSH2.initialized
+        var preferred: String?
+        for _ in 0..<3 {
+            let fd = try makeSocket()
+            guard let session = rb_session_init() else {
+                Glibc.close(fd)
+                throw TransportError(.connect, host: settings.name, "libssh2 could not create a session")
+            }
+            libssh2_session_set_blocking(session, 1)
+            libssh2_session_set_timeout(session, Int(settings.connectTimeout * 1000))
+            var order = hostKeyOrder
+            if let preferred { order = [preferred] + order.filter { $0 != preferred } }
+            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+            let handshake = libssh2_session_handshake(session, libssh2_socket_t(fd))
+            if handshake != 0 {
+                let (_, message) = LibSSH2.lastError(session)
+                release(session, fd)
+                throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
+            }
+            switch try verifyHostKey(session, settings) {
+            case .accepted:
+                do {
+                    try authenticate(session, settings)
+                } catch {
+                    release(session, fd)
+                    throw error
+                }
+                libssh2_session_set_timeout(session, 0)
+                libssh2_session_set_blocking(session, 0)
+                if settings.serverAliveInterval > 0 {
+                    libssh2_keepalive_config(session, 1, UInt32(max(1, settings.serverAliveInterval)))
+                }
+                return (session, fd)
+            case .retry(let type):
+                release(session, fd)
+                preferred = type
+            }
+        }
+        throw TransportError(.hostKey, host: settings.name, "could not agree on a host key type recorded in known_hosts")
+    }
+
+    static func release(_ session: OpaquePointer, _ fd: Int32) {
+        libssh2_session_set_blocking(session, 1)
+        _ = rb_session_disconnect(session, "bye")
+        libssh2_session_free(session)
+        Glibc.close(fd)
+    }
+
+    private static func handshakeMessage(_ code: Int32, _ message: String, _ settings: SSHSettings) -> String {
+        let target = "\(settings.address):\(settings.port)"
+        switch code {
+        case LIBSSH2_ERROR_TIMEOUT:
+            return "no SSH answer from \(target) within ConnectTimeout \(Int(settings.connectTimeout))s"
+        case LIBSSH2_ERROR_KEX_FAILURE:
+            return
+                "key exchange with \(target) failed (\(message)): libssh2 1.10 offers no chacha20-poly1305, AES-GCM or encrypt-then-MAC, and accepts RSA host keys only with SHA-1 ssh-rsa; the server must allow aes*-ctr with hmac-sha2 and have an ed25519 or ecdsa host key"
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, -8:
+            return "\(target) closed the connection during the SSH handshake (\(message))"
+        default:
+            return "SSH handshake with \(target) failed: \(message) (\(code))"
+        }
+    }
+
+    enum HostKeyDecision {
+        case accepted
+        case retry(String)
+    }
+
+    /// Checks the server's key against known_hosts: a match passes, a changed key always fails, an
+    /// unknown key fails unless new keys are accepted (then it is recorded).
+    static func verifyHostKey(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) -> HostKeyDecision {
+        var length = 0
+        var type: Int32 = 0
+        guard let key = libssh2_session_hostkey(session, &length, &type) else {
+            throw TransportError(.hostKey, host: settings.name, "the server sent no host key")
+        }
+        let keyBytes = Data(bytes: key, count: length)
+        let fingerprint = fingerprintSHA256(session)
+        guard let known = libssh2_knownhost_init(session) else {
+            throw TransportError(.hostKey, host: settings.name, "libssh2 could not read known_hosts")
+        }
+        defer { libssh2_knownhost_free(known) }
+        for file in settings.knownHostsFiles where FileManager.default.fileExists(atPath: file) {
+            _ = libssh2_knownhost_readfile(known, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+        }
+        let base = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW
+        let check = keyBytes.withUnsafeBytes { raw in
+            libssh2_knownhost_checkp(
+                known, settings.address, Int32(settings.port), raw.baseAddress?.assumingMemoryBound(to: CChar.self), length,
+                base | LibSSH2.knownHostKeyMask(type), nil)
+        }
+        let typeName = LibSSH2.keyTypeName(type)
+        let files = settings.knownHostsFiles.joined(separator: ", ")
+        switch check {
+        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+            return .accepted
+        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+            throw TransportError(
+                .hostKey, host: settings.name,
+                "the \(typeName) host key of \(settings.knownHostsName) has CHANGED (now \(fingerprint)); it differs from \(files). Refusing the host: if the change is expected, remove the old entry (ssh-keygen -R '\(settings.knownHostsName)')"
+            )
+        default:
+            // Another key type recorded for this host means we asked for the wrong type (libssh2 prefers
+            // ecdsa): ask again for the recorded one rather than calling the host unknown.
+            for other in [
+                LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_HOSTKEY_TYPE_ECDSA_521,
+                LIBSSH2_HOSTKEY_TYPE_RSA,
+            ]
+            where other != type {
+                let dummy = [CChar](repeating: 1, count: 32)
+                let probe = libssh2_knownhost_checkp(
+                    known, settings.address, Int32(settings.port), dummy, dummy.count, base | LibSSH2.knownHostKeyMask(other), nil)
+                if probe == LIBSSH2_KNOWNHOST_CHECK_MISMATCH { return .retry(LibSSH2.keyTypeName(other)) }
+            }
+            guard settings.acceptNewHostKeys else {
+                throw TransportError(
+                    .hostKey, host: settings.name,
+                    "the host key of \(settings.knownHostsName) is not in \(files) (\(typeName) \(fingerprint)). Refusing the host: verify the fingerprint, then run with --accept-new-host-keys or add it to known_hosts"
+                )
+            }
+            try record(keyBytes, type: typeName, settings: settings)
+            return .accepted
+        }
+    }
+
+    /// Appends `[host]:port type base64` to the first known_hosts file, as OpenSSH's accept-new does.
+    static func record(_ key: Data, type: String, settings: SSHSettings) throws(TransportError) {
+        guard let file = settings.knownHostsFiles.first else { return }
+        let line = "\(settings.knownHostsName) \(type) \(key.base64EncodedString())\n"
+        let directory = (file as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard let handle = FileHandle(forWritingAtPath: file) ?? createFile(file) else {
+            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key")
+        }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data(line.utf8))
+    }
+
+    private static func createFile(_ path: String) -> FileHandle? {
+        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        return FileHandle(forWritingAtPath: path)
+    }
+
+    /// `SHA256:…` as OpenSSH prints it (base64 without padding).
+    static func fingerprintSHA256(_ session: OpaquePointer) -> String {
+        guard let hash = libssh2_hostkey_hash(session, LIBSSH2_HOSTKEY_HASH_SHA256) else { return "SHA256:?" }
+        let data = Data(bytes: hash, count: 32)
+        return "SHA256:" + data.base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+
+    // MARK: - Authentication
+
+    static func authenticate(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) {
+        let user = settings.user
+        var tried: [String] = []
+        if let socket = settings.agentSocket, !socket.isEmpty, let agent = libssh2_agent_init(session) {
+            defer {
+                _ = libssh2_agent_disconnect(agent)
+                libssh2_agent_free(agent)
+            }
+            libssh2_agent_set_identity_path(agent, socket)
+            if libssh2_agent_connect(agent) == 0, libssh2_agent_list_identities(agent) == 0 {
+                var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
+                var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
+                while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
+                    if libssh2_agent_userauth(agent, user, current) == 0 { return }
+                    previous = current
+                }
+                tried.append("the keys of ssh-agent (\(socket))")
+            }
+        }
+        let candidates =
+            settings.identityFiles.isEmpty ? ["id_ed25519", "id_ecdsa", "id_rsa"].map { settings.home + "/.ssh/" + $0 } : settings.identityFiles
+        var rsaRefused: String?
+        var passphraseProblem: String?
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            let info = KeyFile(path: path)
+            var passphrase = settings.passphrase
+            if info?.encrypted == true, passphrase == nil { passphrase = promptPassphrase(path) }
+            if info?.encrypted == true, passphrase == nil {
+                passphraseProblem = "\(path) is encrypted: set RUNBOOK_KEY_PASSPHRASE or run on a terminal to be asked"
+                continue
+            }
+            let result = rb_userauth_publickey_fromfile(session, user, nil, path, passphrase ?? "")
+            if result == 0 { return }
+            tried.append(path)
+            if info?.isRSA == true, result == LIBSSH2_ERROR_AUTHENTICATION_FAILED || result == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
+                rsaRefused = path
+            } else if result == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || result == LIBSSH2_ERROR_FILE, info?.encrypted == true {
+                passphraseProblem = "cannot decrypt \(path): wrong passphrase (RUNBOOK_KEY_PASSPHRASE)"
+            }
+        }
+        if let rsaRefused {
+            throw TransportError(
+                .authentication, host: settings.name,
+                "\(user)@\(settings.address) refused the RSA key \(rsaRefused): libssh2 1.10 signs RSA keys only with SHA-1 `ssh-rsa`, which OpenSSH 8.8 and later refuse. Use an ed25519 key (ssh-keygen -t ed25519) or an ecdsa key"
+            )
+        }
+        if let passphraseProblem {
+            throw TransportError(.authentication, host: settings.name, passphraseProblem)
+        }
+        let what = tried.isEmpty ? "no ssh-agent and no key files (looked for \(candidates.joined(separator: ", ")))" : tried.joined(separator: ", ")
+        throw TransportError(.authentication, host: settings.name, "\(user)@\(settings.address) accepted none of: \(what)")
+    }
+
+    private static func promptPassphrase(_ path: String) -> String? {
+        guard isatty(STDIN_FILENO) != 0 else { return nil }
+        guard let pointer = getpass("Passphrase for \(path): ") else { return nil }
+        return String(cString: pointer)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a shell command for test set-up; returns its output, or throws with it.
+@discardableResult
+public func shell(_ command: String, environment: [String: String] = [:]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else { throw TestSetupError(message: "`\(command)` failed: \(text)") }
+    return text
+}
+
+/// A failure to set up a test fixture (a server that would not start).
+public struct TestSetupError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The user test sessions log in as: a user whose shell starts clean (root's ~/.bashrc runs pyenv,
+/// adding 0.2 s to every command), created once when the tests run as root.
+public enum TestUser {
+    public static let name: String = {
+        guard getuid() == 0 else { return ProcessInfo.processInfo.environment["USER"] ?? "root" }
+        if (try? shell("id -u rbtest")) == nil {
+            _ = try? shell("useradd --system --no-create-home --home-dir /var/lib/rbtest --shell /bin/sh rbtest")
+        }
+        _ = try? shell("mkdir -p /var/lib/rbtest && chown rbtest /var/lib/rbtest")
+        // A locked password ("!") makes sshd refuse even key logins when PAM is off; "*" is not locked.
+        _ = try? shell("usermod -p '*' rbtest")
+        return (try? shell("id -u rbtest")) != nil ? "rbtest" : "root"
+    }()
+}
+
+/// Picks a free TCP port on 127.0.0.1.
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A real OpenSSH server on a loopback port with throwaway host and user keys, stopped by its PID.
+public final class TestSSHServer: @unchecked Sendable {
+    public let directory: String
+    public let port: Int
+    public let user: String
+    public let clientKey: String
+    public let knownHosts: String
+    public private(set) var pid: pid_t = 0
+    private var process: Process?
+
+    /// Starts sshd; `hostKeys` are the host key types it offers, `extraConfig` lines go into sshd_config.
+    public init(hostKeys: [String] = ["ed25519"], extraConfig: [String] = [], userKeyType: String = "ed25519") throws {
+        // sshd refuses to start without its privilege separation directory (the service creates it).
+        if getuid() == 0 { try shell("mkdir -p /run/sshd && chmod 755 /run/sshd") }
+        directory = try shell("mktemp -d /tmp/runbook-sshd-XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
+        try shell("chmod 755 \(directory)")
+        port = freePort()
+        user = TestUser.name
+        clientKey = directory + "/client_\(userKeyType)"
+        knownHosts = directory + "/known_hosts"
+        var config = [
+            "Port \(port)", "ListenAddress 127.0.0.1", "AuthorizedKeysFile \(directory)/authorized_keys", "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no", "PubkeyAuthentication yes", "StrictModes no", "UsePAM no", "PidFile \(directory)/sshd.pid",
+            "Subsystem sftp internal-sftp", "LogLevel ERROR", "AllowTcpForwarding yes", "PermitRootLogin yes", "MaxStartups 200",
+        ]
+        for type in hostKeys {
+            try shell("ssh-keygen -q -t \(type) -N '' -f \(directory)/host_\(type)")
+            config.append("HostKey \(directory)/host_\(type)")
+        }
+        config += extraConfig
+        try (config.joined(separator: "\n") + "\n").write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
+        try shell("ssh-keygen -q -t \(userKeyType) -N '' -f \(clientKey)")
+        try shell("cp \(clientKey).pub \(directory)/authorized_keys && chmod 644 \(directory)/authorized_keys")
+        // known_hosts as OpenSSH writes it for a non-22 port, with the ed25519 key when there is one.
+        let recorded = hostKeys.contains("ed25519") ? "ed25519" : (hostKeys.first ?? "ed25519")
+        let key = try shell("cut -d' ' -f1,2 \(directory)/host_\(recorded).pub").trimmingCharacters(in: .whitespacesAndNewlines)
+        try "[127.0.0.1]:\(port) \(key)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
+        process.arguments = ["-D", "-e", "-f", directory + "/sshd_config"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        self.process = process
+        pid = process.processIdentifier
+        try waitUntilListening()
+    }
+
+    func waitUntilListening() throws {
+        for _ in 0..<200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let ok = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if ok == 0 { return }
+            usleep(20_000)
+        }
+        throw TestSetupError(message: "sshd did not listen on port \(port)")
+    }
+
+    /// Stops the server by its PID (never by name).
+    public func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        process?.waitUntilExit()
+        pid = 0
+    }
+
+    /// Freezes the server (SIGSTOP): connections are accepted by the kernel but never answered.
+    public func freeze() { kill(pid, SIGSTOP) }
+
+    public func thaw() { kill(pid, SIGCONT) }
+
+    deinit {
+        stop()
+        _ = try? shell("rm -rf \(directory)")
+    }
+}
