@@ -3,6 +3,7 @@ import Inventory
 import Planning
 import RunbookLanguage
 import RunbookModel
+import TestSupport
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -29,13 +30,6 @@ func planner(_ runbook: Runbook, _ inventory: Inventory, set: [String: String] =
 
 /// Runs `sh -c script` and returns its standard output and exit status.
 func sh(_ script: String) throws -> (output: String, status: Int32) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    let result = try runProcess(["/bin/sh", "-c", script])
+    return (result.stdout, result.status)
 }

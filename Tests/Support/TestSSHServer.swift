@@ -4,26 +4,6 @@ import Foundation
     import Glibc
 #endif
 
-/// Runs a shell command for test set-up; returns its output, or throws with it.
-@discardableResult
-public func shell(_ command: String, environment: [String: String] = [:]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { _, new in new }
-    process.environment = env
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else { throw TestSetupError(message: "`\(command)` failed: \(text)") }
-    return text
-}
-
 /// A failure to set up a test fixture (a server that would not start).
 public struct TestSetupError: Error, CustomStringConvertible {
     public var message: String
@@ -59,18 +39,26 @@ public func freePort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// A real OpenSSH server on a loopback port with throwaway host and user keys, stopped by its PID.
+/// A real SSH server (OpenSSH, or Dropbear) on a loopback port with throwaway host and user keys,
+/// stopped by its PID.
 public final class TestSSHServer: @unchecked Sendable {
+    /// Which server program runs.
+    public enum Implementation: Sendable { case openssh, dropbear }
+
+    public let implementation: Implementation
     public let directory: String
     public let port: Int
     public let user: String
     public let clientKey: String
     public let knownHosts: String
-    public private(set) var pid: pid_t = 0
-    private var process: Process?
+    public var pid: pid_t { process?.pid ?? 0 }
+    private var process: BackgroundProcess?
 
     /// Starts sshd; `hostKeys` are the host key types it offers, `extraConfig` lines go into sshd_config.
-    public init(hostKeys: [String] = ["ed25519"], extraConfig: [String] = [], userKeyType: String = "ed25519") throws {
+    public init(
+        _ implementation: Implementation = .openssh, hostKeys: [String] = ["ed25519"], extraConfig: [String] = [], userKeyType: String = "ed25519"
+    ) throws {
+        self.implementation = implementation
         // sshd refuses to start without its privilege separation directory (the service creates it).
         if getuid() == 0 { try shell("mkdir -p /run/sshd && chmod 755 /run/sshd") }
         directory = try shell("mktemp -d /tmp/runbook-sshd-XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -84,30 +72,43 @@ public final class TestSSHServer: @unchecked Sendable {
             "KbdInteractiveAuthentication no", "PubkeyAuthentication yes", "StrictModes no", "UsePAM no", "PidFile \(directory)/sshd.pid",
             "Subsystem sftp internal-sftp", "LogLevel ERROR", "AllowTcpForwarding yes", "PermitRootLogin yes", "MaxStartups 200",
         ]
-        for type in hostKeys {
-            try shell("ssh-keygen -q -t \(type) -N '' -f \(directory)/host_\(type)")
-            config.append("HostKey \(directory)/host_\(type)")
-        }
-        config += extraConfig
-        try (config.joined(separator: "\n") + "\n").write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
         try shell("ssh-keygen -q -t \(userKeyType) -N '' -f \(clientKey)")
-        try shell("cp \(clientKey).pub \(directory)/authorized_keys && chmod 644 \(directory)/authorized_keys")
-        // known_hosts as OpenSSH writes it for a non-22 port, with the ed25519 key when there is one.
-        let recorded = hostKeys.contains("ed25519") ? "ed25519" : (hostKeys.first ?? "ed25519")
-        let key = try shell("cut -d' ' -f1,2 \(directory)/host_\(recorded).pub").trimmingCharacters(in: .whitespacesAndNewlines)
+        let key: String
+        switch implementation {
+        case .openssh:
+            for type in hostKeys {
+                try shell("ssh-keygen -q -t \(type) -N '' -f \(directory)/host_\(type)")
+                config.append("HostKey \(directory)/host_\(type)")
+            }
+            config += extraConfig
+            try (config.joined(separator: "\n") + "\n").write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
+            try shell("cp \(clientKey).pub \(directory)/authorized_keys && chmod 644 \(directory)/authorized_keys")
+            // known_hosts as OpenSSH writes it for a non-22 port, with the ed25519 key when there is one.
+            let recorded = hostKeys.contains("ed25519") ? "ed25519" : (hostKeys.first ?? "ed25519")
+            key = try shell("cut -d' ' -f1,2 \(directory)/host_\(recorded).pub").trimmingCharacters(in: .whitespacesAndNewlines)
+        case .dropbear:
+            // Dropbear reads only ~/.ssh/authorized_keys of the user, and insists on strict modes.
+            let home = NSHomeDirectoryForUser(user) ?? "/var/lib/rbtest"
+            try shell(
+                "mkdir -p \(home)/.ssh && cat \(clientKey).pub >> \(home)/.ssh/authorized_keys && chown -R \(user) \(home)/.ssh && chmod 700 \(home)/.ssh && chmod 600 \(home)/.ssh/authorized_keys"
+            )
+            try shell("dropbearkey -t ed25519 -f \(directory)/host_dropbear > /dev/null")
+            key = try shell("dropbearkey -y -f \(directory)/host_dropbear | grep '^ssh-' | cut -d' ' -f1,2").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        }
         try "[127.0.0.1]:\(port) \(key)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
         try start()
     }
 
     public func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        process.arguments = ["-D", "-e", "-f", directory + "/sshd_config"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        self.process = process
-        pid = process.processIdentifier
+        switch implementation {
+        case .openssh: process = try BackgroundProcess(["/usr/sbin/sshd", "-D", "-e", "-f", directory + "/sshd_config"], log: directory + "/server.log")
+        case .dropbear:
+            process = try BackgroundProcess(
+                [
+                    "/usr/sbin/dropbear", "-F", "-E", "-s", "-p", "127.0.0.1:\(port)", "-r", directory + "/host_dropbear", "-P", directory + "/dropbear.pid",
+                ], log: directory + "/server.log")
+        }
         try waitUntilListening()
     }
 
@@ -130,20 +131,40 @@ public final class TestSSHServer: @unchecked Sendable {
 
     /// Stops the server by its PID (never by name).
     public func stop() {
-        guard pid > 0 else { return }
-        kill(pid, SIGCONT)
-        kill(pid, SIGTERM)
-        process?.waitUntilExit()
-        pid = 0
+        process?.stop()
+        process = nil
     }
 
-    /// Freezes the server (SIGSTOP): connections are accepted by the kernel but never answered.
-    public func freeze() { kill(pid, SIGSTOP) }
+    /// Freezes the server and its sessions' sshd processes (their process group): connections are
+    /// accepted by the kernel but never answered.
+    public func freeze() { for process in [pid] + descendants(of: pid) { kill(process, SIGSTOP) } }
 
-    public func thaw() { kill(pid, SIGCONT) }
+    public func thaw() { for process in [pid] + descendants(of: pid) { kill(process, SIGCONT) } }
+
+    /// The processes started under `parent` (sshd's session children set up sessions of their own).
+    func descendants(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var children: [pid_t: [pid_t]] = [:]
+        for entry in entries {
+            guard let child = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let ppid = pid_t(fields[1]) { children[ppid, default: []].append(child) }
+        }
+        var result: [pid_t] = []
+        var queue = children[parent] ?? []
+        while let next = queue.popLast() {
+            result.append(next)
+            queue += children[next] ?? []
+        }
+        return result
+    }
 
     deinit {
         stop()
+        // RUNBOOK_KEEP_TEST_SERVERS=1 keeps keys and server logs for a look after a failure.
+        guard ProcessInfo.processInfo.environment["RUNBOOK_KEEP_TEST_SERVERS"] == nil else { return }
         _ = try? shell("rm -rf \(directory)")
     }
 }

@@ -31,6 +31,8 @@ final class SSHConnection: @unchecked Sendable {
     private var openOwner: ObjectIdentifier?
     private var sftpOwner: ObjectIdentifier?
     private var channelCount = 0
+    /// settings.maxChannels, or 1 for a server known to fail with concurrent channels.
+    private let channelLimit: Int
     var sftp: OpaquePointer?
     private var lastInbound = Date()
     private var lastKeepalive = Date()
@@ -41,12 +43,25 @@ final class SSHConnection: @unchecked Sendable {
         self.fd = fd
         self.proxyPID = proxyPID
         self.jump = jump
+        let banner = libssh2_session_banner_get(session).map { String(cString: $0) } ?? ""
+        channelLimit = Self.channelLimit(banner: banner, configured: settings.maxChannels)
         var pipeEnds: [Int32] = [0, 0]
         _ = pipe(&pipeEnds)
         wakeRead = pipeEnds[0]
         wakeWrite = pipeEnds[1]
         SocketFactory.setNonBlocking(wakeRead)
         SocketFactory.setNonBlocking(wakeWrite)
+    }
+
+    /// Dropbear 2022.83 up to 2024.85 aborts the whole session (`Failed assertion (common-channel.c:705):
+    /// !channel->sent_close`, dropbear issue #321, fixed in 2024.86) when a channel opens while another
+    /// channel's process exits; one channel at a time avoids it.
+    static func channelLimit(banner: String, configured: Int) -> Int {
+        guard let range = banner.range(of: "dropbear", options: .caseInsensitive) else { return configured }
+        let version = banner[range.upperBound...].drop { $0 == "_" }.prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap { Int($0) }
+        guard version.count >= 2 else { return 1 }
+        let affected = (version[0], version[1]) >= (2022, 83) && (version[0], version[1]) < (2024, 86)
+        return affected ? 1 : configured
     }
 
     /// Connects (through a jump host or ProxyCommand when set), verifies the host key, authenticates,
@@ -174,7 +189,7 @@ final class SSHConnection: @unchecked Sendable {
         // One channel open in flight per session, and fewer channels than the server's MaxSessions.
         let id = ObjectIdentifier(operation)
         if openOwner == id { return true }
-        guard openOwner == nil, channelCount < settings.maxChannels else { return false }
+        guard openOwner == nil, channelCount < channelLimit else { return false }
         openOwner = id
         channelCount += 1
         return true
@@ -203,7 +218,10 @@ final class SSHConnection: @unchecked Sendable {
     /// A libssh2 error that means the connection itself is gone.
     func noteFailure(_ code: Int32) {
         if [LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_TIMEOUT].contains(code) {
-            markDead(TransportError(.disconnected, host: settings.name, "lost the connection to \(settings.address):\(settings.port)"))
+            let message = LibSSH2.lastError(session).message
+            markDead(
+                TransportError(
+                    .disconnected, host: settings.name, "lost the connection to \(settings.address):\(settings.port): \(message) (libssh2 error \(code))"))
         }
     }
 

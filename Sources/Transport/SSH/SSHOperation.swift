@@ -57,7 +57,6 @@ final class ExecOperation: SSHOperation {
             case .opening:
                 if let opened = rb_channel_open_session(c.session) {
                     channel = opened
-                    c.releaseOpen(self)
                     state = .starting
                 } else if libssh2_session_last_errno(c.session) == LibSSH2.eagain {
                     return progressed
@@ -66,7 +65,7 @@ final class ExecOperation: SSHOperation {
                     c.releaseOpen(self)
                     c.channelClosed()
                     let hint = code == LIBSSH2_ERROR_CHANNEL_FAILURE ? " (the server's MaxSessions may be lower than \(c.settings.maxChannels))" : ""
-                    complete(.failure(TransportError(.channel, host: c.settings.name, "cannot open a channel: \(message)\(hint)")))
+                    complete(.failure(TransportError(.channel, host: c.settings.name, "cannot open a channel: \(message) (libssh2 error \(code))\(hint)")))
                     c.noteFailure(code)
                     state = .done
                 }
@@ -74,8 +73,12 @@ final class ExecOperation: SSHOperation {
                 guard let channel else { return progressed }
                 let rc = command.withCString { rb_channel_exec(channel, $0, UInt32(strlen($0))) }
                 if rc == LibSSH2.eagain { return progressed }
+                // The open slot is held until the exec request is answered: libssh2 1.10 fails a request
+                // whose wait reads another channel's CHANNEL_SUCCESS ("Failed waiting for channel success").
+                c.releaseOpen(self)
                 if rc < 0 {
-                    failure = TransportError(.channel, host: c.settings.name, "cannot start the command: \(LibSSH2.lastError(c.session).message)")
+                    failure = TransportError(
+                        .channel, host: c.settings.name, "cannot start the command: \(LibSSH2.lastError(c.session).message) (libssh2 error \(rc))")
                     state = .closing
                 } else {
                     state = .running
@@ -192,6 +195,7 @@ final class ExecOperation: SSHOperation {
             c.channelClosed()
             state = .done
         case .starting, .running:
+            c.releaseOpen(self)
             state = .closing
         default:
             break
