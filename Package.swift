@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
         .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors"]),
         .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Planning", "Inventory"]),
-        .target(name: "Checks", dependencies: ["Planning", "Transport"]),
+        .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel"]),
         .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors"]),
         .target(

@@ -5,8 +5,9 @@ import Foundation
 #endif
 
 /// HTTP requests through Foundation's URLSession (libcurl on Linux), never a hand-written parser.
-enum HTTPClient {
-    static func request(url: String, method: String, timeout: Double, host: String, hostHeader: String? = nil) async throws(TransportError)
+public enum HTTPClient {
+    /// Makes one request; any answer (also 500) is a response, only no answer is an error.
+    public static func request(url: String, method: String, timeout: Double, host: String, hostHeader: String? = nil) async throws(TransportError)
         -> HTTPResponse
     {
         guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https" else {

@@ -1,0 +1,155 @@
+import Foundation
+import Planning
+import RunbookModel
+import Supervisors
+import Transport
+
+/// What one evaluation of an assertion found.
+public struct CheckResult: Sendable, Hashable {
+    public var holds: Bool
+    /// True when polling again cannot change the answer (a restarts window that is over or exceeded).
+    public var settled: Bool
+    public var expected: String
+    public var found: String
+
+    public init(holds: Bool, settled: Bool = false, expected: String, found: String) {
+        self.holds = holds
+        self.settled = settled
+        self.expected = expected
+        self.found = found
+    }
+}
+
+/// Evaluates the assertions of one verification on one host; it remembers what it saw when the
+/// verification started (restart counters and pids), since `restarts` is a delta over a window.
+public actor CheckEvaluator {
+    private let transport: any Transport
+    private let adapter: (any SupervisorAdapter)?
+    private let started: Date
+    private var restartBaselines: [String: Int] = [:]
+    private var lastPIDs: [String: Int] = [:]
+    private var pidRestarts: [String: Int] = [:]
+
+    public init(transport: any Transport, adapter: (any SupervisorAdapter)?, started: Date = Date()) {
+        self.transport = transport
+        self.adapter = adapter
+        self.started = started
+    }
+
+    public func evaluate(_ check: PlannedCheck) async -> CheckResult {
+        let expected = check.display
+        do {
+            switch check {
+            case .listening(let port, let address, let family, let process):
+                let listeners = try await self.listeners(port)
+                return Self.judgeListening(listeners, port: port, address: address, family: family, process: process)
+            case .notListening(let port):
+                let listeners = try await self.listeners(port)
+                return CheckResult(
+                    holds: listeners.isEmpty, expected: expected,
+                    found: listeners.isEmpty ? "nothing listens on port \(port)" : listeners.map(\.description).joined(separator: ", "))
+            case .http(let url, let statuses, let method, let contains, let timeout, let fromController):
+                let seconds = Double(timeout.milliseconds) / 1000
+                let response =
+                    fromController
+                    ? try await HTTPClient.request(url: url, method: method, timeout: seconds, host: transport.host)
+                    : try await transport.http(url: url, method: method, timeout: seconds)
+                var problems: [String] = []
+                if !statuses.accepts(response.status) { problems.append("status \(response.status)") }
+                if let contains, !response.body.contains(contains) { problems.append("a body without \"\(contains)\"") }
+                return CheckResult(
+                    holds: problems.isEmpty, expected: expected,
+                    found: problems.isEmpty ? "status \(response.status)" : problems.joined(separator: " and ") + Self.bodyTail(response.body))
+            case .command(let command, let exit, let contains):
+                let result = try await transport.exec(command.script, timeout: 60, output: nil)
+                let output = result.stdout + result.stderr
+                var problems: [String] = []
+                if result.exitStatus != Int32(exit) || result.signal != nil {
+                    problems.append("exit \(result.signal.map { "by signal \($0)" } ?? "\(result.exitStatus)")")
+                }
+                if let contains, !output.contains(contains) { problems.append("output without \"\(contains)\"") }
+                return CheckResult(
+                    holds: problems.isEmpty, expected: expected,
+                    found: problems.isEmpty ? "exit \(result.exitStatus)" : problems.joined(separator: " and ") + Self.bodyTail(output))
+            case .file(let path, let exists):
+                let result = try await transport.exec("test -e " + ShellQuote.quote(path), timeout: 30, output: nil)
+                let present = result.exitStatus == 0
+                return CheckResult(holds: present == exists, expected: expected, found: present ? "\(path) exists" : "\(path) does not exist")
+            case .restarts(let app, let status, let max, let over):
+                return try await restarts(app: app, status: status, max: max, over: over, expected: expected)
+            }
+        } catch {
+            return CheckResult(holds: false, expected: expected, found: "\(error)")
+        }
+    }
+
+    private func listeners(_ port: Int) async throws(TransportError) -> [Listener] {
+        let result = try await transport.exec(SocketTable.script(port: port), timeout: 30, output: nil)
+        guard result.exitStatus == 0 else {
+            throw TransportError(.channel, host: transport.host, "cannot read /proc/net/tcp: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return SocketTable.parse(result.stdout)
+    }
+
+    /// `address` matches the bound address exactly: a `[::]` socket does not satisfy "0.0.0.0", even
+    /// when it is dual-stack, since /proc cannot tell whether IPV6_V6ONLY is set (docs/checks.md).
+    public static func judgeListening(_ listeners: [Listener], port: Int, address: String?, family: String?, process: String?)
+        -> CheckResult
+    {
+        let expected = PlannedCheck.listening(port: port, address: address, family: family, process: process).display
+        var matching = listeners
+        if let address {
+            let wanted = SocketTable.normalize(address)
+            matching = matching.filter { $0.address == wanted }
+        }
+        if let family { matching = matching.filter { $0.family == family } }
+        if let process { matching = matching.filter { $0.owners.contains { owner in owner.command == process || owner.command.hasPrefix(process) } } }
+        let found =
+            listeners.isEmpty
+            ? "nothing listens on port \(port)"
+            : (matching.isEmpty ? "found only " : "found ") + (matching.isEmpty ? listeners : matching).map(\.description).joined(separator: ", ")
+        return CheckResult(holds: !matching.isEmpty, expected: expected, found: found)
+    }
+
+    private func restarts(app: String, status: ShellCommand, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
+        -> CheckResult
+    {
+        let result = try await transport.exec(status.script, timeout: 30, output: nil)
+        guard let adapter else { return CheckResult(holds: false, settled: true, expected: expected, found: "no supervisor is set for this host") }
+        let current: ProcessStatus
+        do {
+            current = try adapter.parseStatus(result.stdout, exitStatus: result.exitStatus, app: app)
+        } catch {
+            return CheckResult(holds: false, expected: expected, found: error.message)
+        }
+        let count: Int
+        if let counter = current.restarts {
+            let baseline = restartBaselines[app] ?? counter
+            restartBaselines[app] = baseline
+            count = Swift.max(0, counter - baseline)
+        } else {
+            // No counter (supervisord): every change of pid seen while polling is a restart.
+            if let pid = current.pid {
+                if let last = lastPIDs[app], last != pid { pidRestarts[app, default: 0] += 1 }
+                lastPIDs[app] = pid
+            }
+            count = pidRestarts[app] ?? 0
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let window = Double(over.milliseconds) / 1000
+        let state = "\(current.detail)\(current.pid.map { " pid \($0)" } ?? "")"
+        if count > max {
+            return CheckResult(holds: false, settled: true, expected: expected, found: "\(count) restarts in \(Int(elapsed))s (\(state))")
+        }
+        if elapsed < window {
+            return CheckResult(holds: false, expected: expected, found: "\(count) restarts so far, watching \(Int(window - elapsed))s more (\(state))")
+        }
+        return CheckResult(holds: true, settled: true, expected: expected, found: "\(count) restarts over \(Int(window))s (\(state))")
+    }
+
+    private static func bodyTail(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return "" }
+        return ": " + String(trimmed.suffix(200)).replacingOccurrences(of: "\n", with: " ⏎ ")
+    }
+}

@@ -1,0 +1,160 @@
+import Execution
+import Foundation
+
+/// Writes run events as text: plain timestamped lines, or on a terminal a live block of one line per
+/// host (current step, elapsed time, spinner) under the log of what happened.
+final class TextReporter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let live: Bool
+    private var hosts: [String] = []
+    private var current: [String: (step: String, since: Date)] = [:]
+    private var finished: [String: String] = [:]
+    private var drawnLines = 0
+    private var frame = 0
+    private var timer: Task<Void, Never>?
+    private let started = Date()
+    private let clock: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss.SSS"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter
+    }()
+
+    init(live: Bool) { self.live = live }
+
+    func attach(to bus: EventBus) {
+        bus.subscribe { [self] event in handle(event) }
+        if live {
+            timer = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(120))
+                    self?.redraw()
+                }
+            }
+        }
+    }
+
+    func finish() {
+        timer?.cancel()
+        lock.withLock { clearLive() }
+    }
+
+    private func handle(_ event: RunEvent) {
+        lock.withLock {
+            let host = event.host ?? ""
+            switch event.kind {
+            case .runStarted(let runbook, let runID, let hosts, let batches):
+                self.hosts = hosts
+                log(
+                    event,
+                    "run \(runID): \(runbook) on \(hosts.count) host\(hosts.count == 1 ? "" : "s")" + (batches.count > 1 ? " in \(batches.count) batches" : ""))
+            case .batchStarted(let index, let hosts, let canary):
+                log(event, "── batch \(index)\(canary ? " (canary)" : ""): \(hosts.joined(separator: ", "))")
+            case .hostStarted:
+                current[host] = ("connecting", Date())
+            case .stepStarted(let step, let attempt):
+                current[host] = (step, Date())
+                if !live { log(event, "\(host)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }
+            case .stepSkipped(let step, let reason):
+                log(event, "\(host)  ↷ \(step): \(reason)")
+            case .actionSkipped(let step, let action, let reason):
+                if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)") }
+            case .stepFinished(let step, let ok, _, let duration, let message):
+                if ok {
+                    if !live { log(event, "\(host)  ✓ \(step) (\(Self.seconds(duration)))") }
+                } else {
+                    log(event, "\(host)  ✗ \(step) (\(Self.seconds(duration))): \(message ?? "failed")")
+                }
+            case .output(_, let stream, let text):
+                if !live { log(event, "\(host)    \(stream == "stderr" ? "!" : "|") \(text)") }
+            case .verifyStarted(let name):
+                current[host] = ("verify \(name)", Date())
+            case .assertion(_, let description, let holds, let expected, let found):
+                if holds {
+                    if !live { log(event, "\(host)  ✓ \(description): \(found)") }
+                } else {
+                    log(event, "\(host)  ✗ \(expected): \(found)")
+                }
+            case .undo(let step, let description, let ok, let message):
+                current[host] = ("rolling back", Date())
+                log(event, "\(host)  ↶ \(step): \(description)" + (ok ? "" : " FAILED: \(message ?? "")"))
+            case .hostFinished(let result, let message, let left, _):
+                current[host] = nil
+                finished[host] = result.rawValue
+                log(event, "\(host)  \(result.rawValue.uppercased())" + (message.map { ": \($0)" } ?? ""))
+                for item in left { log(event, "\(host)    left to do: \(item)") }
+            case .runFinished(let status, _, let stoppedBy, let duration):
+                if let stoppedBy { log(event, "rollout stopped: \(stoppedBy)") }
+                log(event, "finished in \(Self.seconds(duration)), exit status \(status)")
+            case .note(let text):
+                log(event, (host.isEmpty ? "" : "\(host)  ") + text)
+            }
+        }
+    }
+
+    private func log(_ event: RunEvent, _ text: String) {
+        clearLive()
+        let line = live ? text : "\(clock.string(from: event.time)) \(text)"
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        drawLive()
+    }
+
+    private func redraw() {
+        lock.withLock {
+            frame += 1
+            clearLive()
+            drawLive()
+        }
+    }
+
+    private static let spinner = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+
+    private func drawLive() {
+        guard live else { return }
+        let active = hosts.filter { current[$0] != nil }
+        let shown = active.prefix(20)
+        var lines = shown.map { host -> String in
+            let entry = current[host]
+            let elapsed = entry.map { Self.seconds(Date().timeIntervalSince($0.since)) } ?? ""
+            return "\(Self.spinner[frame % Self.spinner.count]) \(host)  \(entry?.step ?? "")  \(elapsed)"
+        }
+        if active.count > shown.count { lines.append("  … and \(active.count - shown.count) more hosts running") }
+        lines.append("  \(finished.count)/\(hosts.count) hosts done, \(Self.seconds(Date().timeIntervalSince(started)))")
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        drawnLines = lines.count
+    }
+
+    private func clearLive() {
+        guard live, drawnLines > 0 else { return }
+        FileHandle.standardOutput.write(Data("\u{1B}[\(drawnLines)A\u{1B}[J".utf8))
+        drawnLines = 0
+    }
+
+    static func seconds(_ value: Double) -> String { value < 10 ? String(format: "%.1fs", value) : String(format: "%.0fs", value) }
+
+    /// The table printed at the end: host, result, steps, time, what failed.
+    static func summary(_ summary: RunSummary, stepCounts: [String: Int]) -> String {
+        let rows = summary.order.map { host -> [String] in
+            let outcome = summary.outcomes[host]
+            return [
+                host, outcome?.result.rawValue ?? "not started", "\(stepCounts[host] ?? 0)", seconds(outcome?.duration ?? 0),
+                (outcome?.message ?? "") + ((outcome?.left.isEmpty ?? true) ? "" : " (left: \(outcome?.left.count ?? 0) undo to do by hand)"),
+            ]
+        }
+        let header = ["HOST", "RESULT", "STEPS", "TIME", "WHAT FAILED"]
+        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[4]
+        }.joined(separator: "\n")
+    }
+}
+
+/// Writes one JSON object per event line (`--format json`).
+enum JSONReporter {
+    static func attach(to bus: EventBus) {
+        bus.subscribe { event in
+            guard let data = try? JSONSerialization.data(withJSONObject: event.json, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+}
