@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/Support"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Transport", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

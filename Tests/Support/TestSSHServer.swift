@@ -7,6 +7,7 @@ import Foundation
 /// A failure to set up a test fixture (a server that would not start).
 public struct TestSetupError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 

@@ -1,0 +1,75 @@
+import Execution
+import Foundation
+import Inventory
+import Planning
+import RunbookLanguage
+import RunbookModel
+import TestSupport
+
+/// Collects a run's events from the bus.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [RunEvent] = []
+    func add(_ event: RunEvent) { lock.withLock { items.append(event) } }
+    var all: [RunEvent] { lock.withLock { items } }
+
+    /// The JSON lines `--format json` would print.
+    var jsonLines: [String] {
+        all.compactMap { event in
+            (try? JSONSerialization.data(withJSONObject: event.json, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    func undos(_ host: String? = nil) -> [String] {
+        all.compactMap { event in
+            guard host == nil || event.host == host, case .undo(let step, _, _, _) = event.kind else { return nil }
+            return step
+        }
+    }
+}
+
+/// A folder on the test hosts that the login user may write to.
+func workFolder(_ name: String = "work") throws -> String {
+    let path = try shell("mktemp -d /tmp/runbook-it-\(name)-XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
+    try shell("chmod 777 \(path)")
+    return path
+}
+
+/// Plans a runbook body for SSH test servers (or the local machine when `servers` is empty) and runs it.
+func apply(
+    _ body: String, on servers: [TestSSHServer] = [], set: [String: String] = [:], rollback: Bool = true,
+    rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50
+) async throws -> (RunSummary, EventLog) {
+    let runbook = try Validator.load(SourceFile(path: "t.rb", text: "runbook \"t\" do\n\(body)\nend\n")).get()
+    let inventory: Inventory
+    var sshConfig = SSHConfig.empty
+    let pattern: HostPattern
+    if servers.isEmpty {
+        inventory = Inventory.localOnly()
+        pattern = HostPattern(HostPattern.localName)
+    } else {
+        var lines = ["[fleet]"]
+        for (index, server) in servers.enumerated() {
+            lines.append(
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey)"
+            )
+        }
+        inventory = try InventoryLoader.parse(lines.joined(separator: "\n") + "\n", path: "hosts.ini")
+        let knownHosts = try workFolder("known") + "/known_hosts"
+        try servers.map { try String(contentsOfFile: $0.knownHosts, encoding: .utf8) }.joined().write(
+            toFile: knownHosts, atomically: true, encoding: .utf8)
+        sshConfig = try SSHConfig.parse("Host *\n  UserKnownHostsFile \(knownHosts)\n", path: "ssh_config")
+        pattern = HostPattern("all")
+    }
+    let planner = Planner(
+        runbook: runbook, inventory: inventory, sshConfig: sshConfig, overrides: set, rollout: rollout, runID: "RUN\(UInt32.random(in: 0...UInt32.max))",
+        release: "20261124000000", home: "/root", localUser: "root")
+    let plan = try planner.plan(hosts: pattern)
+    let bus = EventBus()
+    let log = EventLog()
+    bus.subscribe { log.add($0) }
+    let executor = RunExecutor(
+        plan: plan, factory: TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:]),
+        options: ExecutionOptions(rollback: rollback, forks: forks), bus: bus)
+    return (await executor.run(), log)
+}
