@@ -36,7 +36,7 @@ runbook "recover" do
     save
   end
 
-  verify after: :save, within: "60s" do
+  verify after: :save, within: "30s" do
     restarts app, max: 0, over: "10s"
     listening port, address: "0.0.0.0"
     http "http://127.0.0.1:#{port}/api/health", status: 200

@@ -28,6 +28,8 @@ final class EventLog: @unchecked Sendable {
     }
 }
 
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
 /// A folder on the test hosts that the login user may write to.
 func workFolder(_ name: String = "work") throws -> String {
     let path = try shell("mktemp -d /tmp/runbook-it-\(name)-XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -37,10 +39,12 @@ func workFolder(_ name: String = "work") throws -> String {
 
 /// Plans a runbook body for SSH test servers (or the local machine when `servers` is empty) and runs it.
 func apply(
-    _ body: String, on servers: [TestSSHServer] = [], set: [String: String] = [:], rollback: Bool = true,
-    rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50
+    _ body: String, on servers: [TestSSHServer] = [], vars: [[String: String]] = [], set: [String: String] = [:], rollback: Bool = true,
+    rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50, stop: StopSignal = StopSignal()
 ) async throws -> (RunSummary, EventLog) {
-    let runbook = try Validator.load(SourceFile(path: "t.rb", text: "runbook \"t\" do\n\(body)\nend\n")).get()
+    let text =
+        body.hasPrefix("runbooks/") ? try String(contentsOf: repositoryRoot.appendingPathComponent(body), encoding: .utf8) : "runbook \"t\" do\n\(body)\nend\n"
+    let runbook = try Validator.load(SourceFile(path: body.hasPrefix("runbooks/") ? body : "t.rb", text: text)).get()
     let inventory: Inventory
     var sshConfig = SSHConfig.empty
     let pattern: HostPattern
@@ -50,9 +54,10 @@ func apply(
     } else {
         var lines = ["[fleet]"]
         for (index, server) in servers.enumerated() {
+            let extra = (index < vars.count ? vars[index] : [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }
             lines.append(
-                "h\(index) ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey)"
-            )
+                (["h\(index) ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey)"]
+                    + extra).joined(separator: " "))
         }
         inventory = try InventoryLoader.parse(lines.joined(separator: "\n") + "\n", path: "hosts.ini")
         let knownHosts = try workFolder("known") + "/known_hosts"
@@ -70,6 +75,6 @@ func apply(
     bus.subscribe { log.add($0) }
     let executor = RunExecutor(
         plan: plan, factory: TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:]),
-        options: ExecutionOptions(rollback: rollback, forks: forks), bus: bus)
+        options: ExecutionOptions(rollback: rollback, forks: forks), bus: bus, stop: stop)
     return (await executor.run(), log)
 }
