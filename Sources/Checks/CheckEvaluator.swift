@@ -78,6 +78,8 @@ public actor CheckEvaluator {
             case .restarts(let app, let status, let max, let over):
                 return try await restarts(app: app, status: status, max: max, over: over, expected: expected)
             }
+        } catch let error as TransportError {
+            return CheckResult(holds: false, expected: expected, found: error.message)
         } catch {
             return CheckResult(holds: false, expected: expected, found: "\(error)")
         }

@@ -28,7 +28,7 @@ public struct RunEvent: Sendable {
         case output(step: String, stream: String, text: String)
         case verifyStarted(name: String)
         case assertion(verification: String, description: String, holds: Bool, expected: String, found: String)
-        case undo(step: String, description: String, ok: Bool, message: String?)
+        case undo(step: String, action: String, commands: String, ok: Bool, message: String?)
         case hostFinished(result: HostResult, message: String?, left: [String], duration: Double)
         case runFinished(exitStatus: Int32, results: [String: HostResult], stoppedBy: String?, duration: Double)
         case note(String)
@@ -119,10 +119,11 @@ extension RunEvent {
             object["holds"] = holds
             object["expected"] = expected
             object["found"] = found
-        case .undo(let step, let description, let ok, let message):
+        case .undo(let step, let action, let commands, let ok, let message):
             object["event"] = "undo"
             object["step"] = step
-            object["action"] = description
+            object["action"] = action
+            object["commands"] = commands
             object["ok"] = ok
             if let message { object["message"] = message }
         case .hostFinished(let result, let message, let left, let duration):

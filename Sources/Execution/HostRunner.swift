@@ -245,7 +245,7 @@ final class HostRunner: Sendable {
                 }
             }
             let description = completed.action.undo.map(\.display).joined(separator: " && ")
-            context.emit(.undo(step: completed.step, description: description, ok: ok, message: message))
+            context.emit(.undo(step: completed.step, action: completed.action.summary, commands: description, ok: ok, message: message))
         }
         ledger.removeAll()
         for action in plan.rollback {
@@ -255,9 +255,14 @@ final class HostRunner: Sendable {
                     continue
                 }
                 for operation in action.operations { try await operations.run(operation, step: "rollback", deadline: nil) }
-                context.emit(.undo(step: "rollback", description: action.summary, ok: true, message: nil))
+                context.emit(
+                    .undo(
+                        step: "rollback", action: action.summary, commands: action.operations.map(\.display).joined(separator: " && "), ok: true, message: nil))
             } catch {
-                context.emit(.undo(step: "rollback", description: action.summary, ok: false, message: error.message))
+                context.emit(
+                    .undo(
+                        step: "rollback", action: action.summary, commands: action.operations.map(\.display).joined(separator: " && "), ok: false,
+                        message: error.message))
                 left.append("rollback block: \(action.summary) failed (\(error.message))")
             }
         }

@@ -75,9 +75,10 @@ final class TextReporter: @unchecked Sendable {
                 } else {
                     log(event, "\(host)  ✗ \(expected): \(found)")
                 }
-            case .undo(let step, let description, let ok, let message):
+            case .undo(let step, let action, _, let ok, let message):
                 current[host] = ("rolling back", Date())
-                log(event, "\(host)  ↶ \(step): \(description)" + (ok ? "" : " FAILED: \(message ?? "")"))
+                let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step) (\(action))"
+                log(event, "\(host)  ↶ \(what)" + (ok ? "" : " FAILED: \(message ?? "")"))
             case .hostFinished(let result, let message, let left, _):
                 current[host] = nil
                 finished[host] = result.rawValue

@@ -22,7 +22,7 @@ final class EventLog: @unchecked Sendable {
 
     func undos(_ host: String? = nil) -> [String] {
         all.compactMap { event in
-            guard host == nil || event.host == host, case .undo(let step, _, _, _) = event.kind else { return nil }
+            guard host == nil || event.host == host, case .undo(let step, _, _, _, _) = event.kind else { return nil }
             return step
         }
     }

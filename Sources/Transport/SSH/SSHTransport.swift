@@ -60,7 +60,13 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         components.host = "127.0.0.1"
         components.port = localPort
         guard let local = components.string else { throw TransportError(.http, host: host, "cannot rewrite `\(url)`") }
-        return try await HTTPClient.request(url: local, method: method, timeout: timeout, host: host, hostHeader: hostHeader)
+        do throws(TransportError) {
+            return try await HTTPClient.request(url: local, method: method, timeout: timeout, host: host, hostHeader: hostHeader)
+        } catch {
+            // Name the URL as the runbook wrote it, not the local end of the tunnel.
+            let reason = error.message.components(separatedBy: "\(local): ").last ?? error.message
+            throw TransportError(.http, host: host, "\(method) \(url) (as \(host) sees it, through the SSH tunnel): \(reason)")
+        }
     }
 
     public func close() async {
