@@ -55,8 +55,10 @@ public struct HostOutcome: Sendable {
 
 /// Runs one host's plan: the step graph (independent steps at the same time), its verifications, and
 /// on failure the automatic rollback: undo of completed actions newest first, then the rollback block.
-final class HostRunner: Sendable {
+final class HostRunner: @unchecked Sendable {
     let context: HostContext
+    /// Set once this run holds the host's lock (written before any step, read at the end).
+    var lockTaken = false
     let operations: OperationRunner
     let stop: StopSignal
     let parallelSteps: Int
@@ -118,8 +120,9 @@ final class HostRunner: Sendable {
                 launch()
             }
         }
-        if failure == nil && stop.graceful && started.count < nodes.count {
-            return OperationFailure(message: "interrupted before every step ran")
+        if failure == nil && stop.graceful {
+            // Ctrl-C rolls back every host in flight, also one whose last step just finished.
+            return OperationFailure(message: "interrupted (Ctrl-C)")
         }
         return failure
     }

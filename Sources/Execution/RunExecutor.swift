@@ -24,19 +24,33 @@ public struct RunSummary: Sendable {
     public var outcomes: [String: HostOutcome]
     public var order: [String]
     public var exitStatus: Int32
-    /// The budget that stopped the rollout ("max_fail 0 exceeded: 1 of 3 hosts failed"), when one did.
+    /// What stopped the rollout ("max_fail 0 exceeded: 1 of 3 hosts failed", "interrupted"), if anything.
     public var stoppedBy: String?
     public var duration: Double
 }
 
-/// Runs a plan on its hosts: batches in rollout order, up to `forks` hosts at a time, the failure
-/// budget after each batch, and the fleet-wide rollback when the rollout says so.
+/// Hosts whose run has started and not finished: what a second Ctrl-C leaves in an unknown state.
+public final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hosts: [String: Bool] = [:]
+
+    func start(_ host: String) { lock.withLock { hosts[host] = false } }
+    func finish(_ host: String) { _ = lock.withLock { hosts.removeValue(forKey: host) } }
+
+    /// The hosts in flight, sorted.
+    public var names: [String] { lock.withLock { hosts.keys.sorted() } }
+}
+
+/// Runs a plan on its hosts: connects and locks every host first, then batches in rollout order, up
+/// to `forks` hosts at a time, the failure budget after each batch, and the fleet-wide rollback when
+/// the rollout says so. Locks are released at the end, after failure and rollback too.
 public final class RunExecutor: Sendable {
     let plan: RunPlan
     let factory: TransportFactory
     let options: ExecutionOptions
     let bus: EventBus
     let stop: StopSignal
+    public let inFlight = InFlight()
 
     public init(plan: RunPlan, factory: TransportFactory, options: ExecutionOptions, bus: EventBus, stop: StopSignal = StopSignal()) {
         self.plan = plan
@@ -48,26 +62,52 @@ public final class RunExecutor: Sendable {
 
     private var scope: String { plan.rollout.rollback }
     private var rollsBackHosts: Bool { options.rollback && scope != "none" }
+    private func hostLock(_ host: HostPlan) -> HostLock? {
+        plan.runbook.lock.enabled ? HostLock(name: plan.runbook.lock.name ?? plan.runbook.name, runID: plan.runID, folder: host.lockFolder) : nil
+    }
+
+    /// A host made ready to run: connected and locked, or why not.
+    private struct Prepared: Sendable {
+        var runner: HostRunner
+        var problem: String?
+        var lockHolder: String?
+    }
 
     public func run() async -> RunSummary {
         let start = Date()
         let hostNames = plan.hosts.map(\.host)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hostNames, batches: plan.rollout.batches)))
-        let plans = Dictionary(plan.hosts.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         var outcomes: [String: HostOutcome] = [:]
-        var finishedOK: [(String, HostRunner)] = []
+        let prepared = await prepare()
+        let refused = prepared.values.filter { $0.lockHolder != nil }.sorted { $0.runner.context.host < $1.runner.context.host }
+        if !refused.isEmpty {
+            // Another run holds some of these hosts: nothing runs anywhere (exit 2).
+            for entry in refused {
+                bus.emit(RunEvent(host: entry.runner.context.host, .note("refused: the lock is held by \(entry.lockHolder ?? "?")")))
+            }
+            await finishAll(prepared.values.map(\.runner), release: true)
+            for name in hostNames {
+                let holder = prepared[name]?.lockHolder
+                outcomes[name] = HostOutcome(
+                    host: name, result: .notStarted, message: holder.map { "locked by \($0)" }, left: [], changed: false, duration: 0)
+            }
+            return finish(outcomes, order: hostNames, status: 2, stoppedBy: "\(refused.count) host(s) locked by another run", start: start)
+        }
+        var finishedOK: [HostRunner] = []
         var stoppedBy: String?
         var done = 0
         var failed = 0
         for (index, batch) in plan.rollout.batches.enumerated() {
             if stop.graceful { break }
             if index > 0, plan.rollout.pause.milliseconds > 0 { try? await Task.sleep(for: .milliseconds(plan.rollout.pause.milliseconds)) }
+            if stop.graceful { break }
             bus.emit(RunEvent(batch: index + 1, .batchStarted(index: index + 1, hosts: batch, canary: index == 0 && plan.rollout.canary > 0)))
-            let results = await runBatch(batch.compactMap { plans[$0] }, batch: index + 1)
+            let results = await runBatch(batch.compactMap { prepared[$0] }, batch: index + 1)
             for (outcome, runner) in results {
                 outcomes[outcome.host] = outcome
+                guard outcome.result != .notStarted else { continue }
                 done += 1
-                if outcome.result == .ok { finishedOK.append((outcome.host, runner)) } else { failed += 1 }
+                if outcome.result == .ok { finishedOK.append(runner) } else { failed += 1 }
             }
             if plan.rollout.budgetExceeded(failed: failed, done: done), index + 1 < plan.rollout.batches.count {
                 stoppedBy = "\(plan.rollout.budgetDescription) exceeded: \(failed) of \(done) hosts failed"
@@ -75,29 +115,35 @@ public final class RunExecutor: Sendable {
             }
         }
         if stoppedBy == nil && stop.graceful && outcomes.count < hostNames.count { stoppedBy = "interrupted" }
-        if stoppedBy != nil, scope == "fleet", options.rollback {
+        if stoppedBy != nil, scope == "fleet", options.rollback, !stop.immediate {
             // Every host this run changed goes back, newest first.
-            for (host, runner) in finishedOK.reversed() where runner.changed {
+            for runner in finishedOK.reversed() where runner.changed {
+                let host = runner.context.host
                 let left = await runner.rollBack()
-                let previous = outcomes[host]
-                outcomes[host] = HostOutcome(
-                    host: host, result: left.isEmpty ? .rolledBack : .rollbackFailed,
-                    message: "rolled back with the fleet: \(stoppedBy ?? "")", left: left, changed: true, duration: previous?.duration ?? 0)
-                runner.context.emit(
-                    .hostFinished(result: left.isEmpty ? .rolledBack : .rollbackFailed, message: "rolled back with the fleet", left: left, duration: 0))
+                let result: HostResult = left.isEmpty ? .rolledBack : .rollbackFailed
+                outcomes[host]?.result = result
+                outcomes[host]?.message = "rolled back with the fleet (\(stoppedBy ?? ""))"
+                outcomes[host]?.left = left
+                runner.context.emit(.hostFinished(result: result, message: "rolled back with the fleet", left: left, duration: 0))
             }
         } else if scope == "fleet" {
             // Moved-aside copies were kept until the fleet's fate was known.
-            for (_, runner) in finishedOK { await runner.cleanUp() }
+            for runner in finishedOK { await runner.cleanUp() }
         }
         for name in hostNames where outcomes[name] == nil {
-            outcomes[name] = HostOutcome(host: name, result: .notStarted, message: nil, left: [], changed: false, duration: 0)
+            let problem = prepared[name]?.problem
+            outcomes[name] = HostOutcome(host: name, result: .notStarted, message: problem, left: [], changed: false, duration: 0)
         }
-        for (_, runner) in finishedOK { await runner.context.transport.close() }
-        let status = Self.exitStatus(outcomes.values.map(\.result))
+        await finishAll(prepared.values.map(\.runner), release: true)
+        var status = Self.exitStatus(outcomes.values.map(\.result))
+        if stop.graceful && !outcomes.values.contains(where: \.changed) && status != 3 { status = 130 }
+        return finish(outcomes, order: hostNames, status: status, stoppedBy: stoppedBy, start: start)
+    }
+
+    private func finish(_ outcomes: [String: HostOutcome], order: [String], status: Int32, stoppedBy: String?, start: Date) -> RunSummary {
         let duration = Date().timeIntervalSince(start)
         bus.emit(RunEvent(.runFinished(exitStatus: status, results: outcomes.mapValues(\.result), stoppedBy: stoppedBy, duration: duration)))
-        return RunSummary(outcomes: outcomes, order: hostNames, exitStatus: status, stoppedBy: stoppedBy, duration: duration)
+        return RunSummary(outcomes: outcomes, order: order, exitStatus: status, stoppedBy: stoppedBy, duration: duration)
     }
 
     /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is unknown.
@@ -107,7 +153,56 @@ public final class RunExecutor: Sendable {
         return 0
     }
 
-    private func runBatch(_ hosts: [HostPlan], batch: Int) async -> [(HostOutcome, HostRunner)] {
+    /// Connects to every host and takes its lock, `forks` hosts at a time.
+    private func prepare() async -> [String: Prepared] {
+        let wait = Double(plan.runbook.lock.wait.milliseconds) / 1000
+        return await withTaskGroup(of: Prepared.self) { group in
+            var result: [String: Prepared] = [:]
+            var next = 0
+            func add() {
+                guard next < plan.hosts.count else { return }
+                let host = plan.hosts[next]
+                next += 1
+                group.addTask {
+                    let context = self.makeContext(host)
+                    let runner = HostRunner(context: context, stop: self.stop, parallelSteps: self.options.parallelSteps)
+                    do throws(TransportError) {
+                        try await context.transport.connect()
+                    } catch {
+                        return Prepared(runner: runner, problem: "unreachable: \(error.message)")
+                    }
+                    guard let lock = self.hostLock(host) else { return Prepared(runner: runner) }
+                    switch await lock.acquire(on: context.transport, wait: wait) {
+                    case .taken:
+                        runner.lockTaken = true
+                        return Prepared(runner: runner)
+                    case .held(let holder): return Prepared(runner: runner, lockHolder: holder)
+                    case .failed(let message): return Prepared(runner: runner, problem: message)
+                    }
+                }
+            }
+            for _ in 0..<min(max(1, options.forks), plan.hosts.count) { add() }
+            for await prepared in group {
+                result[prepared.runner.context.host] = prepared
+                add()
+            }
+            return result
+        }
+    }
+
+    /// Releases the locks this run took and closes every connection.
+    private func finishAll(_ runners: [HostRunner], release: Bool) async {
+        await withTaskGroup(of: Void.self) { group in
+            for runner in runners {
+                group.addTask {
+                    if release, runner.lockTaken, let lock = self.hostLock(runner.context.plan) { await lock.release(on: runner.context.transport) }
+                    await runner.context.transport.close()
+                }
+            }
+        }
+    }
+
+    private func runBatch(_ hosts: [Prepared], batch: Int) async -> [(HostOutcome, HostRunner)] {
         await withTaskGroup(of: (HostOutcome, HostRunner).self) { group in
             var results: [(HostOutcome, HostRunner)] = []
             var next = 0
@@ -117,65 +212,54 @@ public final class RunExecutor: Sendable {
                 next += 1
                 group.addTask { await self.runHost(host, batch: batch) }
             }
-            for _ in 0..<min(options.forks, hosts.count) { add() }
+            for _ in 0..<min(max(1, options.forks), hosts.count) { add() }
             for await result in group {
                 results.append(result)
                 if !stop.graceful { add() }
             }
             while next < hosts.count {
-                // Interrupted: hosts never started are reported as such.
                 let host = hosts[next]
                 next += 1
-                let context = makeContext(host, batch: batch)
                 results.append(
-                    (
-                        HostOutcome(host: host.host, result: .notStarted, message: nil, left: [], changed: false, duration: 0),
-                        HostRunner(context: context, stop: stop, parallelSteps: 1)
-                    ))
+                    (HostOutcome(host: host.runner.context.host, result: .notStarted, message: nil, left: [], changed: false, duration: 0), host.runner))
             }
             return results
         }
     }
 
-    private func makeContext(_ host: HostPlan, batch: Int) -> HostContext {
+    private func makeContext(_ host: HostPlan) -> HostContext {
         let adapter = host.supervisor.map { Supervisors.adapter(for: $0, command: host.supervisorCommand) }
+        let batch = plan.rollout.batches.firstIndex { $0.contains(host.host) }.map { $0 + 1 }
         return HostContext(
             plan: host, transport: factory.transport(host: host.host, connection: host.connection), bus: bus,
             redactor: Redactor(secrets: host.secrets), adapter: adapter, batch: plan.rollout.batches.count > 1 ? batch : nil)
     }
 
-    private func runHost(_ host: HostPlan, batch: Int) async -> (HostOutcome, HostRunner) {
-        let context = makeContext(host, batch: batch)
-        let runner = HostRunner(context: context, stop: stop, parallelSteps: options.parallelSteps)
+    private func runHost(_ prepared: Prepared, batch: Int) async -> (HostOutcome, HostRunner) {
+        let runner = prepared.runner
+        let context = runner.context
         let start = Date()
         context.emit(.hostStarted)
         func finish(_ result: HostResult, _ message: String?, left: [String] = [], changed: Bool) -> (HostOutcome, HostRunner) {
             let duration = Date().timeIntervalSince(start)
+            inFlight.finish(context.host)
             context.emit(.hostFinished(result: result, message: message, left: left, duration: duration))
-            return (HostOutcome(host: host.host, result: result, message: message, left: left, changed: changed, duration: duration), runner)
+            return (HostOutcome(host: context.host, result: result, message: message, left: left, changed: changed, duration: duration), runner)
         }
-        do throws(TransportError) {
-            try await context.transport.connect()
-        } catch {
-            await context.transport.close()
-            return finish(.failed, "unreachable: \(error.message)", changed: false)
+        if let problem = prepared.problem {
+            // Unreachable (or the lock could not be written): counts as failed; nothing was changed.
+            return finish(.failed, problem, changed: false)
         }
+        inFlight.start(context.host)
         let failure = await runner.forward()
         let changed = runner.changed
         guard let failure else {
             if scope != "fleet" { await runner.cleanUp() }
             return finish(.ok, nil, changed: changed)
         }
-        if stop.immediate {
-            await context.transport.close()
-            return finish(.unknown, failure.message, changed: changed)
-        }
-        guard rollsBackHosts, changed || !plan.hosts.isEmpty else {
-            await context.transport.close()
-            return finish(.failed, failure.message, changed: changed)
-        }
+        if stop.immediate { return finish(.unknown, failure.message, changed: changed) }
+        guard rollsBackHosts else { return finish(.failed, failure.message, changed: changed) }
         let left = await runner.rollBack()
-        await context.transport.close()
         return finish(left.isEmpty ? .rolledBack : .rollbackFailed, failure.message, left: left, changed: changed)
     }
 }

@@ -124,6 +124,8 @@ public struct HostPlan: Sendable, Hashable {
     public var rollback: [PlannedAction]
     /// Secret values on this host, for masking command output.
     public var secrets: [String]
+    /// Where the host's run locks live, when the `runbook_lock_dir` variable moves them.
+    public var lockFolder: String?
 }
 
 private struct AnyKey: CodingKey {

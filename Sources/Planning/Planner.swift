@@ -179,6 +179,7 @@ public struct Planner: Sendable {
             supervisorKind = kind
         }
         let supervisorCommand = host.variables["supervisor_command"]?.description
+        let lockFolder = host.variables["runbook_lock_dir"]?.description
         let adapter = supervisorKind.map { Supervisors.adapter(for: $0, command: supervisorCommand) }
         let planner = ActionPlanner(renderer: ValueRenderer(values: hostValues), supervisor: adapter, runID: runID)
         do {
@@ -225,7 +226,8 @@ public struct Planner: Sendable {
             return .success(
                 HostPlan(
                     host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
-                    steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets))
+                    steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets,
+                    lockFolder: lockFolder))
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))
         } catch {

@@ -9,7 +9,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         abstract: "Executable, checked and reversible deployment runbooks.",
         discussion: "Runbooks are written in a strict subset of Ruby syntax (see docs/language.md).",
         subcommands: [
-            ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self,
+            ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self, UnlockCommand.self,
         ]
     )
 

@@ -43,7 +43,9 @@ func apply(
     rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50, stop: StopSignal = StopSignal()
 ) async throws -> (RunSummary, EventLog) {
     let text =
-        body.hasPrefix("runbooks/") ? try String(contentsOf: repositoryRoot.appendingPathComponent(body), encoding: .utf8) : "runbook \"t\" do\n\(body)\nend\n"
+        body.hasPrefix("runbooks/")
+        ? try String(contentsOf: repositoryRoot.appendingPathComponent(body), encoding: .utf8)
+        : "runbook \"t-\(UUID().uuidString.prefix(8))\" do\n\(body)\nend\n"
     let runbook = try Validator.load(SourceFile(path: body.hasPrefix("runbooks/") ? body : "t.rb", text: text)).get()
     let inventory: Inventory
     var sshConfig = SSHConfig.empty

@@ -72,15 +72,16 @@ public final class BackgroundProcess: @unchecked Sendable {
     public private(set) var pid: pid_t
     private let lock = NSLock()
 
-    /// Starts `argv` with its standard streams on /dev/null, or its stderr appended to `log`.
-    public init(_ argv: [String], log: String? = nil) throws {
+    /// Starts `argv` with its standard streams on /dev/null, or its stderr (and with `output`, its
+    /// stdout too) appended to `log`.
+    public init(_ argv: [String], log: String? = nil, output: Bool = false, environment: [String: String]? = nil) throws {
         let null = open("/dev/null", O_RDWR)
         let errors = log.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o644) } ?? null
         defer {
             close(null)
             if errors != null { close(errors) }
         }
-        guard let pid = ChildProcess.spawn(argv, stdin: null, stdout: null, stderr: errors) else {
+        guard let pid = ChildProcess.spawn(argv, stdin: null, stdout: output ? errors : null, stderr: errors, environment: environment) else {
             throw TestSetupError(message: "cannot start \(argv.joined(separator: " "))")
         }
         self.pid = pid
@@ -98,6 +99,20 @@ public final class BackgroundProcess: @unchecked Sendable {
         kill(-pid, signal)
         _ = ChildProcess.wait(pid)
     }
+
+    /// Waits for the process to exit by itself; returns its exit status (128+N for a signal).
+    public func waitForExit() -> Int32 {
+        let pid = lock.withLock { () -> pid_t in
+            let pid = self.pid
+            self.pid = 0
+            return pid
+        }
+        guard pid > 0 else { return -1 }
+        return ChildProcess.wait(pid).0
+    }
+
+    /// Sends a signal to the process alone.
+    public func signal(_ number: Int32) { kill(pid, number) }
 
     deinit { stop() }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `runbook` binary next to the test bundle.
+var runbookBinary: String {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [directory, directory.deletingLastPathComponent()] {
+        let path = candidate.appendingPathComponent("runbook").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return repositoryRoot.appendingPathComponent(".build/debug/runbook").path
+}
+
+/// Ctrl-C in the middle of a rollout, sent to the real binary as SIGINT.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct InterruptTests {
+    /// Writes the inventory, ssh_config and runbook files for `runbook apply` against the fleet.
+    func files(_ fleet: Fleet) throws -> (folder: String, arguments: [String]) {
+        let folder = try workFolder("cli")
+        var inventory = "[fleet]\n"
+        var knownHosts = ""
+        for (index, server) in fleet.servers.enumerated() {
+            inventory +=
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(server.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(fleet.dirs[index]) runbook_lock_dir=\(fleet.dirs[index])/locks\n"
+            knownHosts += try String(contentsOfFile: server.knownHosts, encoding: .utf8)
+        }
+        try inventory.write(toFile: "\(folder)/hosts.ini", atomically: true, encoding: .utf8)
+        try knownHosts.write(toFile: "\(folder)/known_hosts", atomically: true, encoding: .utf8)
+        try "Host *\n  UserKnownHostsFile \(folder)/known_hosts\n".write(toFile: "\(folder)/ssh_config", atomically: true, encoding: .utf8)
+        try """
+        runbook "slow-deploy" do
+          param :dir, type: :path, default: "/tmp"
+          rollout serial: 1, max_fail: 0
+          step :mark do
+            run "touch #{dir}/marker; sleep 2", undo: "rm -f #{dir}/marker"
+          end
+        end
+        """.write(toFile: "\(folder)/slow.rb", atomically: true, encoding: .utf8)
+        return (
+            folder,
+            [runbookBinary, "apply", "\(folder)/slow.rb", "--hosts", "all", "--inventory", "\(folder)/hosts.ini", "--ssh-config", "\(folder)/ssh_config"]
+        )
+    }
+
+    @Test func onceStartsNothingNewAndRollsBackTheHostInFlight() async throws {
+        let fleet = try Fleet()
+        let (folder, arguments) = try files(fleet)
+        let run = try BackgroundProcess(arguments, log: "\(folder)/out", output: true)
+        try await Task.sleep(for: .seconds(1.2))
+        run.signal(SIGINT)
+        let status = run.waitForExit()
+        let output = try String(contentsOfFile: "\(folder)/out", encoding: .utf8)
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("interrupted: starting nothing new"))
+        #expect(output.contains("h0  ROLLED BACK: step mark: interrupted") || output.contains("h0  ROLLED BACK: interrupted"), "\(output)")
+        #expect(!(0..<5).contains(where: fleet.touched))
+        #expect(output.contains("h1    not started"))
+    }
+
+    @Test func twiceStopsAtOnceAndNamesTheHostsInAnUnknownState() async throws {
+        let fleet = try Fleet()
+        let (folder, arguments) = try files(fleet)
+        let run = try BackgroundProcess(arguments, log: "\(folder)/out", output: true)
+        try await Task.sleep(for: .seconds(1.2))
+        run.signal(SIGINT)
+        try await Task.sleep(for: .milliseconds(200))
+        run.signal(SIGINT)
+        let status = run.waitForExit()
+        let output = try String(contentsOfFile: "\(folder)/out", encoding: .utf8)
+        #expect(status == 3, "\(output)")
+        #expect(output.contains("stopped at once. State unknown on: h0"), "\(output)")
+        #expect(output.contains("runbook unlock --hosts h0"))
+    }
+}
