@@ -4,6 +4,10 @@ import RunbookLanguage
 import RunbookModel
 import Supervisors
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Everything a run will do, on every selected host, before anything runs.
 public struct RunPlan: Sendable {
     public var runbook: Runbook
@@ -75,14 +79,16 @@ public struct Planner: Sendable {
 
     /// A run id and release id for now: `20261124-063300-ab12` and `20261124063300`.
     public static func makeIDs(date: Date = Date()) -> (runID: String, release: String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int = 2) -> String {
-            let text = String(value ?? 0)
+        // libc's gmtime_r: Calendar and TimeZone would load ICU's data (megabytes of memory) for a timestamp.
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int = 2) -> String {
+            let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        let stamp = pad(c.year, 4) + pad(c.month) + pad(c.day) + pad(c.hour) + pad(c.minute) + pad(c.second)
+        let stamp =
+            pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1) + pad(parts.tm_mday) + pad(parts.tm_hour) + pad(parts.tm_min) + pad(parts.tm_sec)
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return ("\(stamp.prefix(8))-\(stamp.suffix(6))-\(suffix)", stamp)
     }

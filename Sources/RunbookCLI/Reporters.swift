@@ -13,12 +13,6 @@ final class TextReporter: @unchecked Sendable {
     private var frame = 0
     private var timer: Task<Void, Never>?
     private let started = Date()
-    private let clock: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss.SSS"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter
-    }()
 
     init(live: Bool) { self.live = live }
 
@@ -95,7 +89,7 @@ final class TextReporter: @unchecked Sendable {
 
     private func log(_ event: RunEvent, _ text: String) {
         clearLive()
-        let line = live ? text : "\(clock.string(from: event.time)) \(text)"
+        let line = live ? text : "\(Self.clock(event.time)) \(text)"
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         drawLive()
     }
@@ -129,6 +123,15 @@ final class TextReporter: @unchecked Sendable {
         guard live, drawnLines > 0 else { return }
         FileHandle.standardOutput.write(Data("\u{1B}[\(drawnLines)A\u{1B}[J".utf8))
         drawnLines = 0
+    }
+
+    /// `HH:mm:ss.SSS` in local time, from libc (DateFormatter would load ICU's data).
+    static func clock(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        let millis = Int(date.timeIntervalSince1970 * 1000) % 1000
+        return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, millis)
     }
 
     static func seconds(_ value: Double) -> String { value < 10 ? String(format: "%.1fs", value) : String(format: "%.0fs", value) }

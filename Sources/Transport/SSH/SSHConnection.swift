@@ -31,6 +31,8 @@ final class SSHConnection: @unchecked Sendable {
     private var openOwner: ObjectIdentifier?
     private var sftpOwner: ObjectIdentifier?
     private var channelCount = 0
+    /// One read buffer per connection, shared by its operations (they run one at a time on its thread).
+    var readBuffer = [CChar](repeating: 0, count: 32768)
     /// settings.maxChannels, or 1 for a server known to fail with concurrent channels.
     private let channelLimit: Int
     var sftp: OpaquePointer?

@@ -36,7 +36,6 @@ final class ExecOperation: SSHOperation {
     private var failure: TransportError?
     private var timedOut = false
     private let started = Date()
-    private var chunk = [CChar](repeating: 0, count: 32768)
 
     init(command: String, deadline: Date?, output: OutputHandler?, completion: @escaping (Result<ExecResult, TransportError>) -> Void) {
         self.command = command
@@ -89,14 +88,14 @@ final class ExecOperation: SSHOperation {
                 var ended = [false, false]
                 for index in 0..<2 {
                     for _ in 0..<64 {
-                        let count = chunk.withUnsafeMutableBufferPointer { buffer in
+                        let count = c.readBuffer.withUnsafeMutableBufferPointer { buffer in
                             index == 0
                                 ? rb_channel_read(channel, buffer.baseAddress, buffer.count)
                                 : rb_channel_read_stderr(channel, buffer.baseAddress, buffer.count)
                         }
                         if count > 0 {
                             sawData = true
-                            let lines = chunk.withUnsafeBytes { buffers[index].append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                            let lines = c.readBuffer.withUnsafeBytes { buffers[index].append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                             for line in lines { output?(OutputLine(stream: index == 0 ? .stdout : .stderr, text: line)) }
                             continue
                         }
