@@ -29,13 +29,7 @@ struct HostsCommand: ParsableCommand {
             Output.print("local  (the machine running runbook; no SSH)")
             return
         }
-        let names: [String]
-        do {
-            names = try hostPattern.select(from: inventory)
-        } catch {
-            Output.error("error: \(error.message)")
-            throw ExitStatus.usage
-        }
+        let names = try InventoryFiles.select(hostPattern, from: inventory)
         let home = NSHomeDirectory()
         let localUser = SSHConfig.currentUser
         for name in names {

@@ -106,6 +106,16 @@ struct RunOptions: ParsableArguments {
 
 /// Finds and reads inventories and ssh_config for the commands, exiting 2 on errors.
 enum InventoryFiles {
+    /// The inventory hosts a (non-local) pattern selects; a pattern naming nothing is a usage error.
+    static func select(_ pattern: HostPattern, from inventory: Inventory) throws -> [String] {
+        do {
+            return try pattern.select(from: inventory)
+        } catch {
+            Output.error("error: \(error.message)")
+            throw ExitStatus.usage
+        }
+    }
+
     static func load(explicit: String?, runbookPath: String?, pattern: HostPattern) throws -> Inventory {
         let path = InventoryLoader.locate(
             explicit: explicit, runbookPath: runbookPath, environment: ProcessInfo.processInfo.environment,

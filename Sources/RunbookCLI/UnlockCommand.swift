@@ -30,17 +30,7 @@ struct UnlockCommand: AsyncParsableCommand {
         let pattern = HostPattern(hosts)
         let inventory = try InventoryFiles.load(explicit: inventory, runbookPath: nil, pattern: pattern)
         let ssh = try InventoryFiles.sshConfig(sshConfig)
-        let names: [String]
-        if pattern.isLocal(in: inventory) {
-            names = [HostPattern.localName]
-        } else {
-            do {
-                names = try pattern.select(from: inventory)
-            } catch {
-                Output.error("error: \(error.message)")
-                throw ExitStatus.usage
-            }
-        }
+        let names = pattern.isLocal(in: inventory) ? [HostPattern.localName] : try InventoryFiles.select(pattern, from: inventory)
         let home = NSHomeDirectory()
         let factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: home)
         var failed = false

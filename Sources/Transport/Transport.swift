@@ -1,4 +1,5 @@
 import Foundation
+import RunbookModel
 
 /// Which stream a line of command output came from.
 public enum OutputStream: String, Sendable, Codable {
@@ -95,13 +96,9 @@ public enum TimeoutWrapper {
     public static func wrap(_ command: String, seconds: Double?) -> String {
         guard let seconds, seconds > 0 else { return command }
         let limit = String(format: "%.3f", seconds)
-        return "timeout -k 2 \(limit) sh -c \(quote(command))"
+        return "timeout -k 2 \(limit) sh -c \(ShellQuote.quote(command))"
     }
 
     /// `timeout` exits 124 when it stopped the command, 137 when it had to KILL it.
     public static func isTimeoutStatus(_ status: Int32) -> Bool { status == 124 || status == 137 }
-
-    static func quote(_ value: String) -> String {
-        "'" + value.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-    }
 }
