@@ -1,10 +1,11 @@
 import Checks
-import Execution
 import Foundation
 import Planning
 import TestSupport
 import Testing
 import Transport
+
+@testable import Execution
 
 #if canImport(Glibc)
     import Glibc
@@ -168,7 +169,76 @@ import Transport
     }
 }
 
+extension ExecutionOverSSHTests {
+    @Test func uploadIsAtomicWithItsModeAndItsUndoRestoresThePreviousFileOrRemovesTheNewOne() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder()
+        let local = try workFolder("local")
+        try "new config\n".write(toFile: "\(local)/app.conf", atomically: true, encoding: .utf8)
+        try "old config\n".write(toFile: "\(dir)/app.conf", atomically: true, encoding: .utf8)
+        let body = { (check: String) in
+            """
+            step :upload do
+              upload "\(local)/app.conf", to: "\(dir)/app.conf", mode: "0640"
+              upload "\(local)/app.conf", to: "\(dir)/fresh.conf"
+              symlink "\(dir)/current", to: "\(dir)/app.conf"
+            end
+            verify after: :upload, within: "1s" do
+              file "\(dir)/\(check)", exists: true
+            end
+            """
+        }
+        let (passed, _) = try await apply(body("app.conf"), on: [server])
+        #expect(passed.exitStatus == 0)
+        #expect(try shell("cat \(dir)/app.conf; stat -c %a \(dir)/app.conf") == "new config\n640\n")
+        #expect(try shell("ls -A \(dir)").split(separator: "\n").sorted() == ["app.conf", "current", "fresh.conf"])
+
+        try "old config\n".write(toFile: "\(dir)/app.conf", atomically: true, encoding: .utf8)
+        try shell("rm -f \(dir)/fresh.conf \(dir)/current")
+        let (failed, log) = try await apply(body("missing"), on: [server])
+        #expect(failed.exitStatus == 1)
+        #expect(log.undos() == ["upload", "upload", "upload"])
+        #expect(try String(contentsOfFile: "\(dir)/app.conf", encoding: .utf8) == "old config\n")
+        #expect(try shell("ls -A \(dir)").split(separator: "\n") == ["app.conf"])
+    }
+}
+
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ExecutionLocalTests {
+    @Test func waitForPortAndHTTPWaitUntilTheServerAnswers() async throws {
+        let port = freePort()
+        let dir = try workFolder()
+        try "up\n".write(toFile: "\(dir)/health", atomically: true, encoding: .utf8)
+        let start = Date()
+        async let run = apply(
+            """
+            step :wait do
+              wait_for port: \(port), timeout: "10s"
+              wait_for http: "http://127.0.0.1:\(port)/health", status: 200, timeout: "10s"
+            end
+            """)
+        try await Task.sleep(for: .seconds(1))
+        let web = try BackgroundProcess(["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir])
+        defer { web.stop() }
+        let (summary, _) = try await run
+        #expect(summary.exitStatus == 0, "\(summary.outcomes)")
+        #expect(Date().timeIntervalSince(start) >= 1)
+        let (timedOut, _) = try await apply(
+            """
+            step :wait do
+              wait_for port: \(freePort()), timeout: "500ms"
+            end
+            """)
+        #expect(timedOut.outcomes["local"]?.message?.contains("did not listen within 500ms") == true)
+    }
+
+    @Test func sudoAskingForAPasswordIsExplained() {
+        let result = ExecResult(exitStatus: 1, signal: nil, stdout: "", stderr: "sudo: a password is required\n", timedOut: false, duration: 0.1)
+        let message = OperationRunner.describe(
+            result, command: ShellCommand("sudo -n sh -c 'systemctl restart app'"), timeout: nil, redactor: Redactor(secrets: []))
+        #expect(message.contains("sudo wants a password; runbook runs `sudo -n` and never types one"))
+        #expect(message.contains("NOPASSWD"))
+    }
+
     @Test func guardsSkipActionsAndSayWhy() async throws {
         let dir = try workFolder()
         try shell("touch \(dir)/exists")

@@ -5,7 +5,7 @@ public struct SSHSettings: Sendable, Hashable {
     public var address: String
     public var port: Int
     public var user: String
-    /// Explicit identity files; when empty, ~/.ssh/id_ed25519, id_ecdsa and id_rsa are tried.
+    /// Identity files tried first; ~/.ssh/id_ed25519, id_ecdsa and id_rsa are tried after them.
     public var identityFiles: [String]
     public var knownHostsFiles: [String]
     /// Record unknown host keys (never changed ones) instead of refusing the host.

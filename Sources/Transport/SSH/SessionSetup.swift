@@ -187,8 +187,9 @@ enum SessionSetup {
                 tried.append("the keys of ssh-agent (\(socket))")
             }
         }
-        let candidates =
-            settings.identityFiles.isEmpty ? ["id_ed25519", "id_ecdsa", "id_rsa"].map { settings.home + "/.ssh/" + $0 } : settings.identityFiles
+        // The inventory's and ssh_config's keys first, then the usual ones of ~/.ssh.
+        let defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map { settings.home + "/.ssh/" + $0 }
+        let candidates = settings.identityFiles + defaults.filter { !settings.identityFiles.contains($0) }
         var rsaRefused: String?
         var passphraseProblem: String?
         for path in candidates where FileManager.default.fileExists(atPath: path) {
