@@ -32,11 +32,14 @@ final class SSHConnection: @unchecked Sendable {
     private var sftpOwner: ObjectIdentifier?
     private var channelCount = 0
     /// One read buffer per connection, shared by its operations (they run one at a time on its thread).
-    var readBuffer = [CChar](repeating: 0, count: 32768)
+    /// Left uninitialised, so its pages become resident only as far as reads fill it (100 connections
+    /// of small outputs would otherwise hold 3 MB of zeroes).
+    var readBuffer = [CChar](unsafeUninitializedCapacity: 32768) { _, count in count = 32768 }
     /// settings.maxChannels, or 1 for a server known to fail with concurrent channels.
     private let channelLimit: Int
     var sftp: OpaquePointer?
     private var lastInbound = Date()
+    private var wasReading = false
     private var lastKeepalive = Date()
 
     private init(settings: SSHSettings, session: OpaquePointer, fd: Int32, proxyPID: pid_t?, jump: SSHConnection?) {
@@ -267,7 +270,14 @@ final class SSHConnection: @unchecked Sendable {
                 }
             }
             operations.removeAll { $0.finished }
-            if !operations.isEmpty, settings.serverAliveInterval > 0, !dead {
+            let reading = operations.contains { $0.readsSSH }
+            if reading && !wasReading {
+                // Silence while nobody read the socket says nothing about the server.
+                lastInbound = now
+                lastKeepalive = now
+            }
+            wasReading = reading
+            if reading, settings.serverAliveInterval > 0, !dead {
                 if now.timeIntervalSince(lastKeepalive) >= settings.serverAliveInterval {
                     var next: Int32 = 0
                     _ = libssh2_keepalive_send(session, &next)
@@ -285,7 +295,8 @@ final class SSHConnection: @unchecked Sendable {
             }
             if progressed { continue }
             var descriptors: [pollfd] = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            var sshEvents = Int16(POLLIN)
+            // POLLHUP and POLLERR are reported whatever the events, so an idle connection still notices a hang-up.
+            var sshEvents = reading ? Int16(POLLIN) : 0
             if libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { sshEvents |= Int16(POLLOUT) }
             descriptors.append(pollfd(fd: fd, events: sshEvents, revents: 0))
             for operation in operations { descriptors.append(contentsOf: operation.extraPoll) }

@@ -20,6 +20,11 @@ class SSHOperation {
 
     /// Extra descriptors to wait on (a bridged socket), besides the SSH socket.
     var extraPoll: [pollfd] { [] }
+
+    /// True while the operation calls libssh2 functions that read the SSH socket. Data nobody reads
+    /// (OpenSSH's hostkeys notice after login, a late packet of a closed channel) would otherwise keep
+    /// poll returning at once and the loop spinning.
+    var readsSSH: Bool { true }
 }
 
 /// Runs one command on its own channel: stdout and stderr drained together (a full stderr window
@@ -36,6 +41,8 @@ final class ExecOperation: SSHOperation {
     private var failure: TransportError?
     private var timedOut = false
     private let started = Date()
+
+    override var readsSSH: Bool { state != .waiting && state != .done }
 
     init(command: String, deadline: Date?, output: OutputHandler?, completion: @escaping (Result<ExecResult, TransportError>) -> Void) {
         self.command = command

@@ -20,6 +20,8 @@ final class UploadOperation: SSHOperation {
     private var sentAll = false
     private var failure: TransportError?
 
+    override var readsSSH: Bool { state != .waiting && state != .done }
+
     init(localPath: String, remotePath: String, mode: Int32, completion: @escaping (Result<Void, TransportError>) -> Void) {
         self.localPath = localPath
         self.remotePath = remotePath
@@ -288,6 +290,8 @@ final class ListenerOperation: SSHOperation {
     }
 
     override var extraPoll: [pollfd] { [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)] }
+
+    override var readsSSH: Bool { false }
 
     override func step(_ c: SSHConnection) -> Bool {
         if cancelled {
