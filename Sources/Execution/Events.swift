@@ -66,82 +66,120 @@ public final class EventBus: @unchecked Sendable {
 }
 
 extension RunEvent {
-    /// The event as one JSON object (for `--format json`); text in it is already masked.
-    public var json: [String: Any] {
-        var object: [String: Any] = ["time": Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(time)]
-        if let host { object["host"] = host }
-        if let batch { object["batch"] = batch }
+    /// The event as one line of JSON (for `--format json`), keys sorted; text in it is already masked.
+    public var jsonLine: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(json) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The event as a JSON object; text in it is already masked.
+    public var json: [String: JSONValue] {
+        var object: [String: JSONValue] = ["time": .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(time))]
+        if let host { object["host"] = JSONValue(host) }
+        if let batch { object["batch"] = JSONValue(batch) }
         switch kind {
         case .runStarted(let runbook, let runID, let hosts, let batches):
-            object["event"] = "run_started"
-            object["runbook"] = runbook
-            object["run_id"] = runID
-            object["hosts"] = hosts
-            object["batches"] = batches
+            object["event"] = JSONValue("run_started")
+            object["runbook"] = JSONValue(runbook)
+            object["run_id"] = JSONValue(runID)
+            object["hosts"] = JSONValue(hosts)
+            object["batches"] = JSONValue(batches)
         case .batchStarted(let index, let hosts, let canary):
-            object["event"] = "batch_started"
-            object["batch"] = index
-            object["hosts"] = hosts
-            object["canary"] = canary
-        case .hostStarted: object["event"] = "host_started"
+            object["event"] = JSONValue("batch_started")
+            object["batch"] = JSONValue(index)
+            object["hosts"] = JSONValue(hosts)
+            object["canary"] = JSONValue(canary)
+        case .hostStarted: object["event"] = JSONValue("host_started")
         case .stepStarted(let step, let attempt):
-            object["event"] = "step_started"
-            object["step"] = step
-            object["attempt"] = attempt
+            object["event"] = JSONValue("step_started")
+            object["step"] = JSONValue(step)
+            object["attempt"] = JSONValue(attempt)
         case .stepSkipped(let step, let reason):
-            object["event"] = "step_skipped"
-            object["step"] = step
-            object["reason"] = reason
+            object["event"] = JSONValue("step_skipped")
+            object["step"] = JSONValue(step)
+            object["reason"] = JSONValue(reason)
         case .actionSkipped(let step, let action, let reason):
-            object["event"] = "action_skipped"
-            object["step"] = step
-            object["action"] = action
-            object["reason"] = reason
+            object["event"] = JSONValue("action_skipped")
+            object["step"] = JSONValue(step)
+            object["action"] = JSONValue(action)
+            object["reason"] = JSONValue(reason)
         case .stepFinished(let step, let ok, let exitStatus, let duration, let message):
-            object["event"] = "step_finished"
-            object["step"] = step
-            object["ok"] = ok
-            if let exitStatus { object["exit_status"] = Int(exitStatus) }
-            object["duration"] = (duration * 1000).rounded() / 1000
-            if let message { object["message"] = message }
+            object["event"] = JSONValue("step_finished")
+            object["step"] = JSONValue(step)
+            object["ok"] = JSONValue(ok)
+            if let exitStatus { object["exit_status"] = JSONValue(Int(exitStatus)) }
+            object["duration"] = JSONValue((duration * 1000).rounded() / 1000)
+            if let message { object["message"] = JSONValue(message) }
         case .output(let step, let stream, let text):
-            object["event"] = "output"
-            object["step"] = step
-            object["stream"] = stream
-            object["line"] = text
+            object["event"] = JSONValue("output")
+            object["step"] = JSONValue(step)
+            object["stream"] = JSONValue(stream)
+            object["line"] = JSONValue(text)
         case .verifyStarted(let name):
-            object["event"] = "verify_started"
-            object["verification"] = name
+            object["event"] = JSONValue("verify_started")
+            object["verification"] = JSONValue(name)
         case .assertion(let verification, let description, let holds, let expected, let found):
-            object["event"] = "assertion"
-            object["verification"] = verification
-            object["assertion"] = description
-            object["holds"] = holds
-            object["expected"] = expected
-            object["found"] = found
+            object["event"] = JSONValue("assertion")
+            object["verification"] = JSONValue(verification)
+            object["assertion"] = JSONValue(description)
+            object["holds"] = JSONValue(holds)
+            object["expected"] = JSONValue(expected)
+            object["found"] = JSONValue(found)
         case .undo(let step, let action, let commands, let ok, let message):
-            object["event"] = "undo"
-            object["step"] = step
-            object["action"] = action
-            object["commands"] = commands
-            object["ok"] = ok
-            if let message { object["message"] = message }
+            object["event"] = JSONValue("undo")
+            object["step"] = JSONValue(step)
+            object["action"] = JSONValue(action)
+            object["commands"] = JSONValue(commands)
+            object["ok"] = JSONValue(ok)
+            if let message { object["message"] = JSONValue(message) }
         case .hostFinished(let result, let message, let left, let duration):
-            object["event"] = "host_finished"
-            object["result"] = result.rawValue
-            if let message { object["message"] = message }
-            if !left.isEmpty { object["left_to_do"] = left }
-            object["duration"] = (duration * 1000).rounded() / 1000
+            object["event"] = JSONValue("host_finished")
+            object["result"] = JSONValue(result.rawValue)
+            if let message { object["message"] = JSONValue(message) }
+            if !left.isEmpty { object["left_to_do"] = JSONValue(left) }
+            object["duration"] = JSONValue((duration * 1000).rounded() / 1000)
         case .runFinished(let exitStatus, let results, let stoppedBy, let duration):
-            object["event"] = "run_finished"
-            object["exit_status"] = Int(exitStatus)
-            object["results"] = results.mapValues(\.rawValue)
-            if let stoppedBy { object["stopped_by"] = stoppedBy }
-            object["duration"] = (duration * 1000).rounded() / 1000
+            object["event"] = JSONValue("run_finished")
+            object["exit_status"] = JSONValue(Int(exitStatus))
+            object["results"] = JSONValue(results.mapValues(\.rawValue))
+            if let stoppedBy { object["stopped_by"] = JSONValue(stoppedBy) }
+            object["duration"] = JSONValue((duration * 1000).rounded() / 1000)
         case .note(let text):
-            object["event"] = "note"
-            object["message"] = text
+            object["event"] = JSONValue("note")
+            object["message"] = JSONValue(text)
         }
         return object
+    }
+}
+
+/// A JSON value: what events are made of (encoded by JSONEncoder, no NSNumber bridging).
+public enum JSONValue: Encodable, Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(_ value: String) { self = .string(value) }
+    public init(_ value: Int) { self = .int(value) }
+    public init(_ value: Double) { self = .double(value) }
+    public init(_ value: Bool) { self = .bool(value) }
+    public init(_ value: [String]) { self = .array(value.map(JSONValue.string)) }
+    public init(_ value: [[String]]) { self = .array(value.map { JSONValue($0) }) }
+    public init(_ value: [String: String]) { self = .object(value.mapValues(JSONValue.string)) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }

@@ -157,8 +157,7 @@ final class TextReporter: @unchecked Sendable {
 enum JSONReporter {
     static func attach(to bus: EventBus) {
         bus.subscribe { event in
-            guard let data = try? JSONSerialization.data(withJSONObject: event.json, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            FileHandle.standardOutput.write(Data((event.jsonLine + "\n").utf8))
         }
     }
 }

@@ -15,9 +15,7 @@ final class EventLog: @unchecked Sendable {
 
     /// The JSON lines `--format json` would print.
     var jsonLines: [String] {
-        all.compactMap { event in
-            (try? JSONSerialization.data(withJSONObject: event.json, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
-        }
+        all.map(\.jsonLine)
     }
 
     func undos(_ host: String? = nil) -> [String] {
