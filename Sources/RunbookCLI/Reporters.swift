@@ -7,7 +7,8 @@ final class TextReporter: @unchecked Sendable {
     private let lock = NSLock()
     private let live: Bool
     private var hosts: [String] = []
-    private var current: [String: (step: String, since: Date)] = [:]
+    /// What each running host is doing: its running steps (several at once) with their start times.
+    private var current: [String: [(step: String, since: Date)]] = [:]
     private var finished: [String: String] = [:]
     private var drawnLines = 0
     private var frame = 0
@@ -45,15 +46,17 @@ final class TextReporter: @unchecked Sendable {
             case .batchStarted(let index, let hosts, let canary):
                 log(event, "── batch \(index)\(canary ? " (canary)" : ""): \(hosts.joined(separator: ", "))")
             case .hostStarted:
-                current[host] = ("connecting", Date())
+                current[host] = []
             case .stepStarted(let step, let attempt):
-                current[host] = (step, Date())
+                current[host, default: []].append((step, Date()))
                 if !live { log(event, "\(host)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }
             case .stepSkipped(let step, let reason):
+                current[host]?.removeAll { $0.step == step }
                 log(event, "\(host)  ↷ \(step): \(reason)")
             case .actionSkipped(let step, let action, let reason):
                 if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)") }
             case .stepFinished(let step, let ok, _, let duration, let message):
+                current[host]?.removeAll { $0.step == step }
                 if ok {
                     if !live { log(event, "\(host)  ✓ \(step) (\(Self.seconds(duration)))") }
                 } else {
@@ -62,15 +65,16 @@ final class TextReporter: @unchecked Sendable {
             case .output(_, let stream, let text):
                 if !live { log(event, "\(host)    \(stream == "stderr" ? "!" : "|") \(text)") }
             case .verifyStarted(let name):
-                current[host] = ("verify \(name)", Date())
-            case .assertion(_, let description, let holds, let expected, let found):
+                current[host, default: []].append((name == "verify" ? "verify" : "verify \(name)", Date()))
+            case .assertion(let verification, let description, let holds, let expected, let found):
+                current[host]?.removeAll { $0.step == (verification == "verify" ? "verify" : "verify \(verification)") }
                 if holds {
                     if !live { log(event, "\(host)  ✓ \(description): \(found)") }
                 } else {
                     log(event, "\(host)  ✗ \(expected): \(found)")
                 }
             case .undo(let step, let action, _, let ok, let message):
-                current[host] = ("rolling back", Date())
+                current[host] = [("rolling back", current[host]?.first?.since ?? Date())]
                 let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step) (\(action))"
                 log(event, "\(host)  ↶ \(what)" + (ok ? "" : " FAILED: \(message ?? "")"))
             case .hostFinished(let result, let message, let left, _):
@@ -109,9 +113,10 @@ final class TextReporter: @unchecked Sendable {
         let active = hosts.filter { current[$0] != nil }
         let shown = active.prefix(20)
         var lines = shown.map { host -> String in
-            let entry = current[host]
-            let elapsed = entry.map { Self.seconds(Date().timeIntervalSince($0.since)) } ?? ""
-            return "\(Self.spinner[frame % Self.spinner.count]) \(host)  \(entry?.step ?? "")  \(elapsed)"
+            let running = current[host] ?? []
+            let what = running.isEmpty ? "connecting" : running.map(\.step).joined(separator: ", ")
+            let since = running.map(\.since).min().map { Self.seconds(Date().timeIntervalSince($0)) } ?? ""
+            return "\(Self.spinner[frame % Self.spinner.count]) \(host)  \(what)  \(since)"
         }
         if active.count > shown.count { lines.append("  … and \(active.count - shown.count) more hosts running") }
         lines.append("  \(finished.count)/\(hosts.count) hosts done, \(Self.seconds(Date().timeIntervalSince(started)))")
