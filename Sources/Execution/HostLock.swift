@@ -36,9 +36,12 @@ public struct HostLock: Sendable {
             if mkdir "$l" 2>/dev/null; then
               printf 'run_id=%s\\ncontroller=%s\\npid=%s\\nstarted=%s\\nuser=%s\\n' \(ShellQuote.quote(runID)) \(ShellQuote.quote(controller)) \(pid) \(started) "$(id -un)" > "$l/owner"
               echo acquired
-            else
+            elif [ -d "$l" ]; then
               cat "$l/owner" 2>/dev/null || echo 'run_id=?'
               exit 3
+            else
+              echo "cannot create $l (is $d writable by $(id -un)?)" >&2
+              exit 4
             fi
             """
     }

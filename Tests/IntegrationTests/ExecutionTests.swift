@@ -231,6 +231,52 @@ extension ExecutionOverSSHTests {
         #expect(timedOut.outcomes["local"]?.message?.contains("did not listen within 500ms") == true)
     }
 
+    @Test func aFailureStopsNewStepsAndLetsRunningOnesFinishThenUndoesThem() async throws {
+        let dir = try workFolder()
+        let (summary, log) = try await apply(
+            """
+            step :fails do
+              run "sleep 0.2; exit 1"
+            end
+            step :slow do
+              run "sleep 1; touch \(dir)/slow", undo: "rm \(dir)/slow; touch \(dir)/slow-undone"
+            end
+            step :later, after: :fails do
+              run "touch \(dir)/later"
+            end
+            step :after_slow, after: :slow do
+              run "touch \(dir)/after-slow"
+            end
+            """)
+        #expect(summary.exitStatus == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["slow-undone"])
+        #expect(log.undos() == ["slow"])
+    }
+
+    @Test func aLockFolderThatCannotBeWrittenIsAnErrorNotAHolder() async throws {
+        let dir = try workFolder()
+        try shell("touch \(dir)/file")
+        let lock = HostLock(name: "deploy", runID: "RUN1", folder: "\(dir)/file/locks")
+        guard case .failed(let message) = await lock.acquire(on: LocalTransport(), wait: 0) else {
+            Issue.record("an unwritable lock folder was not reported as such")
+            return
+        }
+        #expect(message.contains("cannot create \(dir)/file/locks/deploy.lock"))
+        let good = HostLock(name: "deploy", runID: "RUN2", folder: "\(dir)/locks")
+        guard case .taken = await good.acquire(on: LocalTransport(), wait: 0) else {
+            Issue.record("the lock was not taken")
+            return
+        }
+        guard case .held(let holder) = await HostLock(name: "deploy", runID: "RUN3", folder: "\(dir)/locks").acquire(on: LocalTransport(), wait: 0)
+        else {
+            Issue.record("a held lock was taken twice")
+            return
+        }
+        #expect(holder.hasPrefix("run RUN2 from "))
+        await good.release(on: LocalTransport())
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) ?? ["?"]).isEmpty)
+    }
+
     @Test func sudoAskingForAPasswordIsExplained() {
         let result = ExecResult(exitStatus: 1, signal: nil, stdout: "", stderr: "sudo: a password is required\n", timedOut: false, duration: 0.1)
         let message = OperationRunner.describe(
