@@ -26,11 +26,12 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Planning", "Inventory"]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel"]),
+        .target(name: "Journal", dependencies: ["Execution"]),
         .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution",
+                "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

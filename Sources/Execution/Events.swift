@@ -24,6 +24,8 @@ public struct RunEvent: Sendable {
         case stepStarted(step: String, attempt: Int)
         case stepSkipped(step: String, reason: String)
         case actionSkipped(step: String, action: String, reason: String)
+        /// An action ran to completion; `index` is its place in the step (the journal keeps these for `runbook rollback RUN`).
+        case actionCompleted(step: String, index: Int, action: String)
         case stepFinished(step: String, ok: Bool, exitStatus: Int32?, duration: Double, message: String?)
         case output(step: String, stream: String, text: String)
         case verifyStarted(name: String)
@@ -105,6 +107,11 @@ extension RunEvent {
             object["step"] = JSONValue(step)
             object["action"] = JSONValue(action)
             object["reason"] = JSONValue(reason)
+        case .actionCompleted(let step, let index, let action):
+            object["event"] = JSONValue("action_completed")
+            object["step"] = JSONValue(step)
+            object["index"] = JSONValue(index)
+            object["action"] = JSONValue(action)
         case .stepFinished(let step, let ok, let exitStatus, let duration, let message):
             object["event"] = JSONValue("step_finished")
             object["step"] = JSONValue(step)
@@ -155,7 +162,7 @@ extension RunEvent {
 }
 
 /// A JSON value: what events are made of (encoded by JSONEncoder, no NSNumber bridging).
-public enum JSONValue: Encodable, Sendable, Equatable {
+public enum JSONValue: Codable, Sendable, Equatable {
     case string(String)
     case int(Int)
     case double(Double)
@@ -170,6 +177,36 @@ public enum JSONValue: Encodable, Sendable, Equatable {
     public init(_ value: [String]) { self = .array(value.map(JSONValue.string)) }
     public init(_ value: [[String]]) { self = .array(value.map { JSONValue($0) }) }
     public init(_ value: [String: String]) { self = .object(value.mapValues(JSONValue.string)) }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// The text of a string value.
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+    /// The value of a number.
+    public var int: Int? { if case .int(let value) = self { value } else { nil } }
+    public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
+    public var double: Double? {
+        switch self {
+        case .double(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -17,6 +17,7 @@ final class Ledger: @unchecked Sendable {
     private var items: [CompletedAction] = []
 
     func record(_ item: CompletedAction) { lock.withLock { items.append(item) } }
+    func record(_ items: [CompletedAction]) { lock.withLock { self.items.append(contentsOf: items) } }
     var all: [CompletedAction] { lock.withLock { items } }
     func removeAll() { lock.withLock { items.removeAll() } }
 }
@@ -153,6 +154,7 @@ final class HostRunner: @unchecked Sendable {
                     }
                     for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
                     ledger.record(CompletedAction(step: step.name, action: action))
+                    context.emit(.actionCompleted(step: step.name, index: next, action: action.summary))
                     next += 1
                 } catch {
                     failure = error

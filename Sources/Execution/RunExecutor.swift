@@ -67,7 +67,7 @@ public final class RunExecutor: Sendable {
     }
 
     /// A host made ready to run: connected and locked, or why not.
-    private struct Prepared: Sendable {
+    struct Prepared: Sendable {
         var runner: HostRunner
         var problem: String?
         var lockHolder: String?
@@ -140,7 +140,7 @@ public final class RunExecutor: Sendable {
         return finish(outcomes, order: hostNames, status: status, stoppedBy: stoppedBy, start: start)
     }
 
-    private func finish(_ outcomes: [String: HostOutcome], order: [String], status: Int32, stoppedBy: String?, start: Date) -> RunSummary {
+    func finish(_ outcomes: [String: HostOutcome], order: [String], status: Int32, stoppedBy: String?, start: Date) -> RunSummary {
         let duration = Date().timeIntervalSince(start)
         bus.emit(RunEvent(.runFinished(exitStatus: status, results: outcomes.mapValues(\.result), stoppedBy: stoppedBy, duration: duration)))
         return RunSummary(outcomes: outcomes, order: order, exitStatus: status, stoppedBy: stoppedBy, duration: duration)
@@ -154,14 +154,15 @@ public final class RunExecutor: Sendable {
     }
 
     /// Connects to every host and takes its lock, `forks` hosts at a time.
-    private func prepare() async -> [String: Prepared] {
+    func prepare(only: Set<String>? = nil) async -> [String: Prepared] {
+        let hosts = only.map { names in plan.hosts.filter { names.contains($0.host) } } ?? plan.hosts
         let wait = Double(plan.runbook.lock.wait.milliseconds) / 1000
         return await withTaskGroup(of: Prepared.self) { group in
             var result: [String: Prepared] = [:]
             var next = 0
             func add() {
-                guard next < plan.hosts.count else { return }
-                let host = plan.hosts[next]
+                guard next < hosts.count else { return }
+                let host = hosts[next]
                 next += 1
                 group.addTask {
                     let context = self.makeContext(host)
@@ -181,7 +182,7 @@ public final class RunExecutor: Sendable {
                     }
                 }
             }
-            for _ in 0..<min(max(1, options.forks), plan.hosts.count) { add() }
+            for _ in 0..<min(max(1, options.forks), hosts.count) { add() }
             for await prepared in group {
                 result[prepared.runner.context.host] = prepared
                 add()
@@ -191,7 +192,7 @@ public final class RunExecutor: Sendable {
     }
 
     /// Releases the locks this run took and closes every connection.
-    private func finishAll(_ runners: [HostRunner], release: Bool) async {
+    func finishAll(_ runners: [HostRunner], release: Bool) async {
         await withTaskGroup(of: Void.self) { group in
             for runner in runners {
                 group.addTask {
@@ -261,5 +262,53 @@ public final class RunExecutor: Sendable {
         guard rollsBackHosts else { return finish(.failed, failure.message, changed: changed) }
         let left = await runner.rollBack()
         return finish(left.isEmpty ? .rolledBack : .rollbackFailed, failure.message, left: left, changed: changed)
+    }
+}
+
+extension RunExecutor {
+    /// Undoes what a recorded run left done (`runbook rollback RUN`): on each host, the undo of the
+    /// given completed actions (step name and index, in order of completion), newest first, then the
+    /// rollback block. Hosts with nothing left are not touched. Exit status 0, or 3 when an undo failed.
+    public func rollBackRecorded(_ completed: [String: [(step: String, index: Int)]]) async -> RunSummary {
+        let start = Date()
+        let hosts = plan.hosts.filter { !(completed[$0.host] ?? []).isEmpty }
+        let order = plan.hosts.map(\.host)
+        bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hosts.map(\.host), batches: [hosts.map(\.host)])))
+        let prepared = await prepare(only: Set(hosts.map(\.host)))
+        var outcomes: [String: HostOutcome] = [:]
+        await withTaskGroup(of: HostOutcome.self) { group in
+            for host in hosts {
+                guard let entry = prepared[host.host] else { continue }
+                group.addTask {
+                    let runner = entry.runner
+                    let context = runner.context
+                    let begin = Date()
+                    context.emit(.hostStarted)
+                    if let problem = entry.problem ?? entry.lockHolder.map({ "locked by \($0)" }) {
+                        context.emit(.hostFinished(result: .failed, message: problem, left: [], duration: 0))
+                        return HostOutcome(host: host.host, result: .failed, message: problem, left: [], changed: false, duration: 0)
+                    }
+                    let steps = Dictionary(host.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+                    let actions = (completed[host.host] ?? []).compactMap { record -> CompletedAction? in
+                        guard let step = steps[record.step], record.index < step.actions.count else { return nil }
+                        return CompletedAction(step: record.step, action: step.actions[record.index])
+                    }
+                    runner.ledger.record(actions)
+                    let left = await runner.rollBack()
+                    let result: HostResult = left.isEmpty ? .rolledBack : .rollbackFailed
+                    let duration = Date().timeIntervalSince(begin)
+                    context.emit(
+                        .hostFinished(result: result, message: "undid \(actions.count) action(s) of run \(self.plan.runID)", left: left, duration: duration))
+                    return HostOutcome(host: host.host, result: result, message: nil, left: left, changed: true, duration: duration)
+                }
+            }
+            for await outcome in group { outcomes[outcome.host] = outcome }
+        }
+        for name in order where outcomes[name] == nil {
+            outcomes[name] = HostOutcome(host: name, result: .notStarted, message: "nothing left to undo", left: [], changed: false, duration: 0)
+        }
+        await finishAll(prepared.values.map(\.runner), release: true)
+        let failed = outcomes.values.contains { $0.result == .rollbackFailed || $0.result == .failed }
+        return finish(outcomes, order: order, status: failed ? 3 : 0, stoppedBy: nil, start: start)
     }
 }

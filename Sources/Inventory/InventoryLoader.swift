@@ -5,6 +5,14 @@ import RunbookLanguage
 /// hosts.ini beside the runbook, then in the current folder.
 public enum InventoryLoader {
     /// The file the search order picks, or nil when there is none.
+    /// The folder holding an absolute path ("/" for "/x").
+    static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+    }
+
     public static func locate(explicit: String?, runbookPath: String?, environment: [String: String], currentDirectory: String)
         -> String?
     {
@@ -12,16 +20,17 @@ public enum InventoryLoader {
         if let fromEnvironment = environment["RUNBOOK_INVENTORY"], !fromEnvironment.isEmpty { return fromEnvironment }
         var folders: [String] = []
         if let runbookPath {
-            let runbookFolder = (runbookPath as NSString).deletingLastPathComponent
-            let base = runbookFolder.isEmpty ? "." : runbookFolder
+            // Absolute first: Foundation's deletingLastPathComponent traps on "." (swift-corelibs-foundation).
+            let absolute = runbookPath.hasPrefix("/") ? runbookPath : currentDirectory + "/" + runbookPath
+            let base = parent(of: absolute)
             folders.append(base)
             // runbooks/x.rb usually sits beside inventory/, one level up.
-            folders.append((base as NSString).deletingLastPathComponent.isEmpty ? "." : (base as NSString).deletingLastPathComponent)
+            folders.append(parent(of: base))
         }
         folders.append(currentDirectory)
         for folder in folders {
             for name in ["inventory/hosts.yml", "inventory/hosts.yaml", "inventory/hosts.ini"] {
-                let candidate = (folder as NSString).appendingPathComponent(name)
+                let candidate = (folder.hasSuffix("/") ? folder : folder + "/") + name
                 if FileManager.default.fileExists(atPath: candidate) { return candidate }
             }
         }

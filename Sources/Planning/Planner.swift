@@ -89,7 +89,7 @@ public struct Planner: Sendable {
         }
         let stamp =
             pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1) + pad(parts.tm_mday) + pad(parts.tm_hour) + pad(parts.tm_min) + pad(parts.tm_sec)
-        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        let suffix = String(format: "%04x", Int(UInt16.random(in: 0...UInt16.max)))
         return ("\(stamp.prefix(8))-\(stamp.suffix(6))-\(suffix)", stamp)
     }
 

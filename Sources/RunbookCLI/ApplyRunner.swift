@@ -1,6 +1,7 @@
 import ArgumentParser
 import Execution
 import Foundation
+import Journal
 import Planning
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
@@ -23,6 +24,9 @@ struct ApplyRunner {
         let executor = RunExecutor(
             plan: plan, factory: TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home),
             options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop)
+        if let problem = Journal.record(journalHeader(), in: Journal.folder(explicit: options.journal), bus: bus) {
+            Output.error("warning: \(problem); the run goes on without a journal")
+        }
         let interrupts = Interrupts(stop: stop, executor: executor)
         interrupts.install()
         let summary = await executor.run()
@@ -32,6 +36,18 @@ struct ApplyRunner {
             Output.print("\n" + TextReporter.summary(summary, stepCounts: steps))
         }
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    }
+
+    /// What the journal needs to show this run and undo it later; secret `--set` values are masked.
+    func journalHeader() -> JournalHeader {
+        let path = URL(fileURLWithPath: options.file).standardizedFileURL.path
+        let bytes = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))) ?? []
+        var set = options.overrides
+        for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = "••••" }
+        return JournalHeader(
+            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes), hosts: options.hosts,
+            inventory: plan.inventorySource.hasPrefix("(") ? nil : URL(fileURLWithPath: plan.inventorySource).standardizedFileURL.path,
+            sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, set: set, release: plan.release)
     }
 }
 

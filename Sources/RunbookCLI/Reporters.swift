@@ -53,6 +53,7 @@ final class TextReporter: @unchecked Sendable {
             case .stepSkipped(let step, let reason):
                 current[host]?.removeAll { $0.step == step }
                 log(event, "\(host)  ↷ \(step): \(reason)")
+            case .actionCompleted: break
             case .actionSkipped(let step, let action, let reason):
                 if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)") }
             case .stepFinished(let step, let ok, _, let duration, let message):

@@ -10,6 +10,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         discussion: "Runbooks are written in a strict subset of Ruby syntax (see docs/language.md).",
         subcommands: [
             ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self, UnlockCommand.self,
+            HistoryCommand.self, ShowCommand.self, RollbackCommand.self,
         ]
     )
 

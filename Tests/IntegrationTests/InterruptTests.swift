@@ -36,13 +36,19 @@ var runbookBinary: String {
           param :dir, type: :path, default: "/tmp"
           rollout serial: 1, max_fail: 0
           step :mark do
-            run "touch #{dir}/marker; sleep 2", undo: "rm -f #{dir}/marker"
+            run "touch #{dir}/marker", undo: "rm -f #{dir}/marker"
+          end
+          step :wait, after: :mark do
+            run "sleep 2"
           end
         end
         """.write(toFile: "\(folder)/slow.rb", atomically: true, encoding: .utf8)
         return (
             folder,
-            [runbookBinary, "apply", "\(folder)/slow.rb", "--hosts", "all", "--inventory", "\(folder)/hosts.ini", "--ssh-config", "\(folder)/ssh_config"]
+            [
+                runbookBinary, "apply", "\(folder)/slow.rb", "--hosts", "all", "--inventory", "\(folder)/hosts.ini", "--ssh-config",
+                "\(folder)/ssh_config", "--journal", "\(folder)/journal",
+            ]
         )
     }
 
@@ -74,5 +80,23 @@ var runbookBinary: String {
         #expect(status == 3, "\(output)")
         #expect(output.contains("stopped at once. State unknown on: h0"), "\(output)")
         #expect(output.contains("runbook unlock --hosts h0"))
+
+        // The journal knows what the run left done; `runbook rollback RUN` undoes it.
+        #expect(fleet.touched(0))
+        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/journal").first)
+        let runID = String(journal.dropLast(".jsonl".count))
+        let show = try runProcess([runbookBinary, "show", runID, "--journal", "\(folder)/journal"])
+        #expect(show.stdout.contains("h0: no result"), "\(show.stdout)")
+        #expect(show.stdout.contains("1 completed action(s) not undone: `runbook rollback \(runID)` undoes them"))
+        let history = try runProcess([runbookBinary, "history", "--journal", "\(folder)/journal"])
+        #expect(history.stdout.contains("\(runID)  slow-deploy  --hosts all  5 host(s)  no result (stopped or died)"), "\(history.stdout)")
+        // The lock the dead run left is cleared first, as the message said.
+        let unlock = try runProcess([runbookBinary, "unlock", "--hosts", "h0", "--inventory", "\(folder)/hosts.ini", "--ssh-config", "\(folder)/ssh_config"])
+        #expect(unlock.stdout.contains("h0: slow-deploy: removed (its run is gone)"), "\(unlock.stdout)\(unlock.stderr)")
+        let rollback = try runProcess([runbookBinary, "rollback", runID, "--journal", "\(folder)/journal"])
+        #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
+        #expect(!fleet.touched(0))
+        let again = try runProcess([runbookBinary, "rollback", runID, "--journal", "\(folder)/journal"])
+        #expect(again.stdout.contains("left nothing done"))
     }
 }

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Execution
+import Foundation
+import Inventory
+import Journal
+import Planning
+
+/// `runbook history [--limit N]`: past runs from the journal, newest first.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List past runs from the journal.")
+
+    @Option(help: "How many runs to list.")
+    var limit: Int = 20
+
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    var journal: String?
+
+    func run() throws {
+        let folder = Journal.folder(explicit: journal)
+        let runs = Journal.runs(in: folder, limit: max(1, limit))
+        if runs.isEmpty {
+            Output.print("no runs in the journal \(folder)")
+            return
+        }
+        for run in runs {
+            let finished = run.finished
+            let status = finished?["exit_status"]?.int.map { "exit \($0)" } ?? "no result (stopped or died)"
+            let duration = finished?["duration"]?.double.map { TextReporter.seconds($0) } ?? "?"
+            Output.print(
+                "\(run.header.runID)  \(run.header.runbook)  --hosts \(run.header.hosts)  \(run.hosts.count) host(s)  \(status)  \(duration)  \(run.header.started)"
+            )
+        }
+    }
+}
+
+/// `runbook show RUN`: one run from the journal: every host, its steps, output tail and undo.
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal.")
+
+    @Argument(help: "The run id (a unique prefix is enough).")
+    var runID: String
+
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    var journal: String?
+
+    func run() throws {
+        let record: Journal.Run
+        do {
+            record = try Journal.read(runID, in: Journal.folder(explicit: journal))
+        } catch {
+            Output.error("error: \(error.description)")
+            throw ExitStatus.usage
+        }
+        let header = record.header
+        Output.print("run \(header.runID): \(header.runbook) (\(header.runbookPath)) on --hosts \(header.hosts)")
+        Output.print("started \(header.started) by \(header.user) on \(header.controller); release \(header.release)")
+        if !header.set.isEmpty { Output.print("set: " + header.set.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
+        let left = record.leftDone
+        for host in record.hosts {
+            let events = record.events(of: host)
+            let result = events.last { $0["event"]?.string == "host_finished" }
+            Output.print("\n\(host): \(result?["result"]?.string ?? "no result") \(result?["message"]?.string.map { "— \($0)" } ?? "")")
+            var output: [String: [String]] = [:]
+            for event in events {
+                switch event["event"]?.string {
+                case "output":
+                    if let step = event["step"]?.string, let line = event["line"]?.string { output[step, default: []].append(line) }
+                case "step_finished":
+                    let step = event["step"]?.string ?? "?"
+                    let ok = event["ok"]?.bool == true
+                    Output.print(
+                        "  \(ok ? "✓" : "✗") \(step) (\(event["duration"]?.double.map { TextReporter.seconds($0) } ?? "?"))"
+                            + (event["message"]?.string.map { ": \($0)" } ?? ""))
+                    if !ok { for line in (output[step] ?? []).suffix(5) { Output.print("      | \(line)") } }
+                case "step_skipped": Output.print("  ↷ \(event["step"]?.string ?? "?"): \(event["reason"]?.string ?? "")")
+                case "assertion":
+                    Output.print("  \(event["holds"]?.bool == true ? "✓" : "✗") \(event["expected"]?.string ?? ""): \(event["found"]?.string ?? "")")
+                case "undo":
+                    Output.print(
+                        "  ↶ undo \(event["step"]?.string ?? "?") (\(event["action"]?.string ?? ""))"
+                            + (event["ok"]?.bool == true ? "" : " FAILED: \(event["message"]?.string ?? "")"))
+                default: continue
+                }
+            }
+            if case .array(let items)? = result?["left_to_do"] { for item in items { Output.print("  left to do: \(item.string ?? "")") } }
+            if let remaining = left[host], !remaining.isEmpty {
+                Output.print("  \(remaining.count) completed action(s) not undone: `runbook rollback \(header.runID)` undoes them")
+            }
+        }
+    }
+}
+
+/// `runbook rollback RUN`: undo what a run (an interrupted one too) left done.
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback", abstract: "Undo what a run left done, newest first, from its journal.")
+
+    @Argument(help: "The run id (a unique prefix is enough).")
+    var runID: String
+
+    @Option(name: .customLong("set"), help: "Give a secret parameter again: --set name=value (the journal never holds secrets).")
+    var assignments: [String] = []
+
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    var journal: String?
+
+    @Option(help: "Output: text or json.")
+    var format: OutputFormat = .text
+
+    @Flag(help: "Trust and record host keys not yet in known_hosts.")
+    var acceptNewHostKeys = false
+
+    func run() async throws {
+        let folder = Journal.folder(explicit: journal)
+        let record: Journal.Run
+        do {
+            record = try Journal.read(runID, in: folder)
+        } catch {
+            Output.error("error: \(error.description)")
+            throw ExitStatus.usage
+        }
+        let header = record.header
+        let bytes = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: header.runbookPath)))) ?? []
+        guard JournalHeader.digest(bytes) == header.runbookDigest else {
+            Output.error("error: \(header.runbookPath) changed since run \(header.runID) (or is gone): its undo commands would not be the ones of that run")
+            throw ExitStatus.usage
+        }
+        var overrides = header.set
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else { throw ValidationError("--set takes name=value, not `\(assignment)`") }
+            overrides[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        let left = record.leftDone
+        if left.values.allSatisfy(\.isEmpty) {
+            Output.print("run \(header.runID) left nothing done: every completed action was undone")
+            return
+        }
+        if let masked = overrides.first(where: { $0.value == "••••" }) {
+            Output.error("error: run \(header.runID) set the secret parameter `\(masked.key)`; give it again with --set \(masked.key)=...")
+            throw ExitStatus.usage
+        }
+        let runbook = try RunbookFiles.loadOrExit(header.runbookPath)
+        let pattern = HostPattern(header.hosts)
+        let inventory = try InventoryFiles.load(explicit: header.inventory, runbookPath: header.runbookPath, pattern: pattern)
+        let ssh = try InventoryFiles.sshConfig(header.sshConfig)
+        let plan: RunPlan
+        do {
+            plan = try Planner(
+                runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: overrides, rollout: RolloutOverrides(), runID: header.runID,
+                release: header.release
+            ).plan(hosts: pattern)
+        } catch {
+            Output.error(error.description)
+            throw ExitStatus.usage
+        }
+        let bus = EventBus()
+        if let problem = Journal.append(to: header.runID, in: folder, bus: bus) { Output.error("warning: \(problem)") }
+        var reporter: TextReporter?
+        switch format {
+        case .json: JSONReporter.attach(to: bus)
+        case .text:
+            let text = TextReporter(live: false)
+            text.attach(to: bus)
+            reporter = text
+        }
+        let executor = RunExecutor(
+            plan: plan, factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), options: ExecutionOptions(),
+            bus: bus)
+        let summary = await executor.rollBackRecorded(left)
+        if let reporter {
+            reporter.finish()
+            Output.print("\n" + TextReporter.summary(summary, stepCounts: [:]))
+        }
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    }
+}
