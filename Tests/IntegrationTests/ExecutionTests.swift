@@ -253,6 +253,65 @@ extension ExecutionOverSSHTests {
         #expect(log.undos() == ["slow"])
     }
 
+    @Test func noRollbackLeavesTheFailedHostAsItIs() async throws {
+        let dir = try workFolder()
+        let (summary, log) = try await apply(
+            """
+            step :a do
+              run "touch \(dir)/a", undo: "rm \(dir)/a"
+            end
+            step :b, after: :a do
+              run "exit 1"
+            end
+            rollback do
+              run "touch \(dir)/rollback-block"
+            end
+            """, rollback: false)
+        #expect(summary.exitStatus == 1)
+        #expect(summary.outcomes["local"]?.result == .failed)
+        #expect(log.undos().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a"])
+    }
+
+    @Test func httpFromTheControllerAndFromTheHost() async throws {
+        let port = freePort()
+        let dir = try workFolder()
+        try "ok\n".write(toFile: "\(dir)/health", atomically: true, encoding: .utf8)
+        let web = try BackgroundProcess(["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir])
+        defer { web.stop() }
+        for _ in 0..<100 where (try? shell("nc -z 127.0.0.1 \(port)")) == nil { usleep(50_000) }
+        let (summary, log) = try await apply(
+            """
+            step :noop do
+              run "true"
+            end
+            verify within: "2s" do
+              http "http://127.0.0.1:\(port)/health", status: 200, contains: "ok", from: :controller
+              http "http://127.0.0.1:\(port)/health", status: "200-299", from: :host
+              http "http://127.0.0.1:\(port)/missing", status: [404, 410], from: :controller
+            end
+            """)
+        #expect(summary.exitStatus == 0, "\(log.jsonLines.filter { $0.contains("assertion") })")
+    }
+
+    @Test func freePortNeverSignalsTheProcessTreeRunningIt() async throws {
+        // The listener belongs to this test process, which runs the free_port script: it must be spared.
+        let listener = try TestListener(ipv6: false, address: "127.0.0.1")
+        let (summary, log) = try await apply(
+            """
+            step :free do
+              free_port \(listener.port), grace: "200ms"
+            end
+            """)
+        #expect(summary.exitStatus == 1)
+        let output = log.all.compactMap { event -> String? in
+            if case .output(_, _, let text) = event.kind { return text }
+            return nil
+        }
+        #expect(output.contains("not signalling pid \(getpid()): it is init or part of this session"), "\(output)")
+        #expect(summary.outcomes["local"]?.message?.contains("held by a process this user cannot see or signal") == true)
+    }
+
     @Test func aLockFolderThatCannotBeWrittenIsAnErrorNotAHolder() async throws {
         let dir = try workFolder()
         try shell("touch \(dir)/file")

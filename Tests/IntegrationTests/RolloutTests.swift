@@ -59,6 +59,19 @@ let markerRunbook = """
         #expect(log.jsonLines.contains { $0.contains("\"batch\":3") && $0.contains("\"host\":\"h4\"") })
     }
 
+    @Test func pauseWaitsBetweenBatches() async throws {
+        let fleet = try Fleet(3)
+        let (summary, log) = try await apply(
+            "rollout serial: 1, pause: \"700ms\"\n" + markerRunbook, on: fleet.servers, vars: fleet.vars())
+        #expect(summary.exitStatus == 0)
+        let starts = log.all.compactMap { event -> Date? in
+            if case .batchStarted = event.kind { return event.time }
+            return nil
+        }
+        #expect(starts.count == 3)
+        for (earlier, later) in zip(starts, starts.dropFirst()) { #expect(later.timeIntervalSince(earlier) >= 0.7) }
+    }
+
     @Test func aFailingCanaryStopsTheRolloutBeforeAnyOtherHost() async throws {
         let fleet = try Fleet()
         let (summary, _) = try await apply(
