@@ -38,7 +38,7 @@ public actor CheckEvaluator {
 
     public func evaluate(_ check: PlannedCheck) async -> CheckResult {
         let expected = check.display
-        do {
+        do throws(TransportError) {
             switch check {
             case .listening(let port, let address, let family, let process):
                 let listeners = try await self.listeners(port)
@@ -78,10 +78,8 @@ public actor CheckEvaluator {
             case .restarts(let app, let status, let max, let over):
                 return try await restarts(app: app, status: status, max: max, over: over, expected: expected)
             }
-        } catch let error as TransportError {
-            return CheckResult(holds: false, expected: expected, found: error.message)
         } catch {
-            return CheckResult(holds: false, expected: expected, found: "\(error)")
+            return CheckResult(holds: false, expected: expected, found: error.message)
         }
     }
 

@@ -8,6 +8,8 @@ public struct TransportFactory: Sendable {
     public var home: String
     public var agentSocket: String?
     public var passphrase: String?
+    /// Makes every host's transport instead (the dry-run printer, tests).
+    public var override: (@Sendable (String) -> any Transport)?
 
     public init(acceptNewHostKeys: Bool, home: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.acceptNewHostKeys = acceptNewHostKeys
@@ -17,6 +19,7 @@ public struct TransportFactory: Sendable {
     }
 
     public func transport(host: String, connection: HostConnection) -> any Transport {
+        if let override { return override(host) }
         if connection.isLocal { return LocalTransport(host: host) }
         return SSHTransport(settings: settings(host: host, connection: connection))
     }

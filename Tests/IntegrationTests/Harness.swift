@@ -5,6 +5,7 @@ import Planning
 import RunbookLanguage
 import RunbookModel
 import TestSupport
+import Transport
 
 /// Collects a run's events from the bus.
 final class EventLog: @unchecked Sendable {
@@ -38,7 +39,8 @@ func workFolder(_ name: String = "work") throws -> String {
 /// Plans a runbook body for SSH test servers (or the local machine when `servers` is empty) and runs it.
 func apply(
     _ body: String, on servers: [TestSSHServer] = [], vars: [[String: String]] = [], set: [String: String] = [:], rollback: Bool = true,
-    rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50, stop: StopSignal = StopSignal()
+    rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50, stop: StopSignal = StopSignal(),
+    transports: (@Sendable (String) -> any Transport)? = nil, planned: ((RunPlan) -> Void)? = nil
 ) async throws -> (RunSummary, EventLog) {
     let text =
         body.hasPrefix("runbooks/")
@@ -70,11 +72,14 @@ func apply(
         runbook: runbook, inventory: inventory, sshConfig: sshConfig, overrides: set, rollout: rollout, runID: "RUN\(UInt32.random(in: 0...UInt32.max))",
         release: "20261124000000", home: "/root", localUser: "root")
     let plan = try planner.plan(hosts: pattern)
+    planned?(plan)
+    var factory = TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:])
+    factory.override = transports
     let bus = EventBus()
     let log = EventLog()
     bus.subscribe { log.add($0) }
     let executor = RunExecutor(
-        plan: plan, factory: TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:]),
+        plan: plan, factory: factory,
         options: ExecutionOptions(rollback: rollback, forks: forks), bus: bus, stop: stop)
     return (await executor.run(), log)
 }

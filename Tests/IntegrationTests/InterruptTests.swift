@@ -100,3 +100,30 @@ var runbookBinary: String {
         #expect(again.stdout.contains("left nothing done"))
     }
 }
+
+/// On a terminal (a pseudo-terminal from script(1)), apply draws a live block and ends with the table.
+@Suite(.timeLimit(.minutes(1))) struct TerminalOutputTests {
+    @Test func aTerminalGetsLiveProgressAndTheSummaryTable() throws {
+        let folder = try workFolder("tty")
+        try """
+        runbook "tty" do
+          step :first do
+            run "sleep 0.6"
+          end
+          step :second do
+            run "sleep 0.6"
+          end
+        end
+        """.write(toFile: "\(folder)/tty.rb", atomically: true, encoding: .utf8)
+        let command = "\(runbookBinary) apply \(folder)/tty.rb --journal \(folder)/journal"
+        let result = try runProcess(["/usr/bin/script", "-qec", command, "/dev/null"], environment: ["TERM": "xterm"])
+        #expect(result.status == 0, "\(result.stdout)")
+        // The live block is redrawn in place (cursor up, clear to the end) with both running steps.
+        #expect(result.stdout.contains("\u{1B}[2A\u{1B}[J"))
+        #expect(result.stdout.contains("local  first, second") || result.stdout.contains("local  second, first"), "\(result.stdout)")
+        #expect(result.stdout.contains("HOST   RESULT  STEPS  TIME"))
+        #expect(result.stdout.contains("local  ok      2"))
+        // No plain timestamped lines on a terminal.
+        #expect(!result.stdout.contains("▶ first"))
+    }
+}
