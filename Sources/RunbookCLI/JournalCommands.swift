@@ -12,11 +12,10 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit: Int = 20
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
-    var journal: String?
+    @OptionGroup var journalOption: JournalOption
 
     func run() throws {
-        let folder = Journal.folder(explicit: journal)
+        let folder = journalOption.folder
         let runs = Journal.runs(in: folder, limit: max(1, limit))
         if runs.isEmpty {
             Output.print("no runs in the journal \(folder)")
@@ -40,13 +39,12 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The run id (a unique prefix is enough).")
     var runID: String
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
-    var journal: String?
+    @OptionGroup var journalOption: JournalOption
 
     func run() throws {
         let record: Journal.Run
         do {
-            record = try Journal.read(runID, in: Journal.folder(explicit: journal))
+            record = try Journal.read(runID, in: journalOption.folder)
         } catch {
             Output.error("error: \(error.description)")
             throw ExitStatus.usage
@@ -101,8 +99,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "Give a secret parameter again: --set name=value (the journal never holds secrets).")
     var assignments: [String] = []
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
-    var journal: String?
+    @OptionGroup var journalOption: JournalOption
 
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
@@ -111,7 +108,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var acceptNewHostKeys = false
 
     func run() async throws {
-        let folder = Journal.folder(explicit: journal)
+        let folder = journalOption.folder
         let record: Journal.Run
         do {
             record = try Journal.read(runID, in: folder)
@@ -173,4 +170,12 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
+}
+
+/// `--journal PATH`, shared by the commands that read the journal.
+struct JournalOption: ParsableArguments {
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    var journal: String?
+
+    var folder: String { Journal.folder(explicit: journal) }
 }
