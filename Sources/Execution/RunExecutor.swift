@@ -11,8 +11,13 @@ public struct ExecutionOptions: Sendable {
     public var forks: Int
     /// Steps running at the same time on one host (below the SSH channel cap).
     public var parallelSteps: Int
+    /// Up to this many hosts stay connected from locking to their turn; a bigger fleet disconnects
+    /// after locking and reconnects when its batch comes (one thread and three descriptors per
+    /// connection add up).
+    public var keepConnected: Int
 
-    public init(rollback: Bool = true, forks: Int = 50, parallelSteps: Int = 4) {
+    public init(rollback: Bool = true, forks: Int = 50, parallelSteps: Int = 4, keepConnected: Int = 200) {
+        self.keepConnected = keepConnected
         self.rollback = rollback
         self.forks = forks
         self.parallelSteps = parallelSteps
@@ -176,6 +181,7 @@ public final class RunExecutor: Sendable {
                     switch await lock.acquire(on: context.transport, wait: wait) {
                     case .taken:
                         runner.lockTaken = true
+                        if self.plan.hosts.count > self.options.keepConnected { await context.transport.close() }
                         return Prepared(runner: runner)
                     case .held(let holder): return Prepared(runner: runner, lockHolder: holder)
                     case .failed(let message): return Prepared(runner: runner, problem: message)
@@ -251,16 +257,29 @@ public final class RunExecutor: Sendable {
             // Unreachable (or the lock could not be written): counts as failed; nothing was changed.
             return finish(.failed, problem, changed: false)
         }
+        // Done with a host whose changes are final (its lock released, its connection closed now, not
+        // at the end of a long rollout); with rollback: :fleet it may still be rolled back, so it waits.
+        func settle() async {
+            guard scope != "fleet" else { return }
+            if runner.lockTaken, let lock = hostLock(context.plan) { await lock.release(on: context.transport) }
+            runner.lockTaken = false
+            await context.transport.close()
+        }
         inFlight.start(context.host)
         let failure = await runner.forward()
         let changed = runner.changed
         guard let failure else {
             if scope != "fleet" { await runner.cleanUp() }
+            await settle()
             return finish(.ok, nil, changed: changed)
         }
         if stop.immediate { return finish(.unknown, failure.message, changed: changed) }
-        guard rollsBackHosts else { return finish(.failed, failure.message, changed: changed) }
+        guard rollsBackHosts else {
+            await settle()
+            return finish(.failed, failure.message, changed: changed)
+        }
         let left = await runner.rollBack()
+        await settle()
         return finish(left.isEmpty ? .rolledBack : .rollbackFailed, failure.message, left: left, changed: changed)
     }
 }

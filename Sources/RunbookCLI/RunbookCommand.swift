@@ -18,8 +18,18 @@ public struct RunbookCommand: AsyncParsableCommand {
 }
 
 extension RunbookCommand {
+    /// Each connected host holds a socket and a wake-up pipe: lift the soft limit on open files (often
+    /// 1024) to the hard one, as ssh multiplexers and Ansible's forks need too.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 1 << 20)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
     /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
     public static func runMain() async {
+        raiseDescriptorLimit()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

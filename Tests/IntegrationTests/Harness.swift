@@ -40,7 +40,7 @@ func workFolder(_ name: String = "work") throws -> String {
 func apply(
     _ body: String, on servers: [TestSSHServer] = [], vars: [[String: String]] = [], set: [String: String] = [:], rollback: Bool = true,
     rollout: RolloutOverrides = RolloutOverrides(), forks: Int = 50, stop: StopSignal = StopSignal(),
-    transports: (@Sendable (String) -> any Transport)? = nil, planned: ((RunPlan) -> Void)? = nil
+    transports: (@Sendable (String) -> any Transport)? = nil, planned: ((RunPlan) -> Void)? = nil, keepConnected: Int = 200
 ) async throws -> (RunSummary, EventLog) {
     let text =
         body.hasPrefix("runbooks/")
@@ -80,6 +80,6 @@ func apply(
     bus.subscribe { log.add($0) }
     let executor = RunExecutor(
         plan: plan, factory: factory,
-        options: ExecutionOptions(rollback: rollback, forks: forks), bus: bus, stop: stop)
+        options: ExecutionOptions(rollback: rollback, forks: forks, keepConnected: keepConnected), bus: bus, stop: stop)
     return (await executor.run(), log)
 }

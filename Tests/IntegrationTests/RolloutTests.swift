@@ -59,6 +59,15 @@ let markerRunbook = """
         #expect(log.jsonLines.contains { $0.contains("\"batch\":3") && $0.contains("\"host\":\"h4\"") })
     }
 
+    @Test func aBigFleetDisconnectsAfterLockingAndReconnectsForItsBatch() async throws {
+        let fleet = try Fleet()
+        let (summary, _) = try await apply(
+            markerRunbook, on: fleet.servers, vars: fleet.vars(), rollout: RolloutOverrides(serial: .count(2), maxFail: .count(0)), keepConnected: 0)
+        #expect(summary.exitStatus == 0)
+        #expect((0..<5).allSatisfy(fleet.touched))
+        for dir in fleet.dirs { #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) ?? []).isEmpty) }
+    }
+
     @Test func pauseWaitsBetweenBatches() async throws {
         let fleet = try Fleet(3)
         let (summary, log) = try await apply(
