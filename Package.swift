@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/Support"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
