@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "runbook", targets: ["runbook"]),
-        .library(name: "RunbookKit", targets: ["RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution"]),
+        .library(name: "RunbookKit", targets: ["RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,12 +26,13 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Planning", "Inventory"]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel"]),
-        .target(name: "Journal", dependencies: ["Execution"]),
-        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors"]),
+        .target(name: "RunEvents"),
+        .target(name: "Journal", dependencies: ["RunEvents"]),
+        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "Execution", "Journal",
+                "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,7 +45,9 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RunbookCLI", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport"]),
+        .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

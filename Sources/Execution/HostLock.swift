@@ -69,8 +69,8 @@ public struct HostLock: Sendable {
         case failed(String)
     }
 
-    /// Tries until `wait` runs out (a held lock is retried every second).
-    func acquire(on transport: any Transport, wait: Double) async -> Acquired {
+    /// Tries until `wait` runs out (a held lock is retried every second) or the run is stopped.
+    func acquire(on transport: any Transport, wait: Double, stop: StopSignal? = nil) async -> Acquired {
         let until = Date().addingTimeInterval(wait)
         while true {
             let result: ExecResult
@@ -82,7 +82,10 @@ public struct HostLock: Sendable {
             if result.exitStatus == 0 { return .taken }
             if result.exitStatus != 3 { return .failed("cannot take the lock \(path): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
             if Date() >= until { return .held(by: Self.describeHolder(result.stdout)) }
-            try? await Task.sleep(for: .seconds(1))
+            if let stop, !(await stop.sleep(seconds: min(1, until.timeIntervalSinceNow))) {
+                return .failed("stopped while waiting for the lock held by \(Self.describeHolder(result.stdout))")
+            }
+            if stop == nil { try? await Task.sleep(for: .seconds(1)) }
         }
     }
 

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Planning
+import RunEvents
 import RunbookModel
 import Supervisors
 import Transport
@@ -22,10 +23,12 @@ final class Ledger: @unchecked Sendable {
     func removeAll() { lock.withLock { items.removeAll() } }
 }
 
-/// Asks a run to stop: first gracefully (start nothing new), then at once.
+/// Asks a run to stop: first gracefully (start nothing new), then at once. Ctrl-C raises it; a failed
+/// journal halts it (no new change, hosts in flight roll back) without counting as a Ctrl-C.
 public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var level = 0
+    private var halted: String?
 
     public init() {}
 
@@ -37,8 +40,28 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 
-    public var graceful: Bool { lock.withLock { level >= 1 } }
+    /// Starts no new change, as a first Ctrl-C does, for `reason` (the journal cannot be written).
+    public func halt(because reason: String) {
+        lock.withLock { if halted == nil { halted = reason } }
+    }
+
+    public var graceful: Bool { lock.withLock { level >= 1 || halted != nil } }
     public var immediate: Bool { lock.withLock { level >= 2 } }
+    /// True once Ctrl-C was pressed.
+    public var interrupted: Bool { lock.withLock { level >= 1 } }
+    /// Why the run stops early: "interrupted (Ctrl-C)", a halt's reason, or nil.
+    public var reason: String? { lock.withLock { level >= 1 ? "interrupted (Ctrl-C)" : halted } }
+
+    /// Sleeps up to `seconds`, waking within 0.1 s of a stop; false when the run is stopping.
+    public func sleep(seconds: Double) async -> Bool {
+        let until = Date().addingTimeInterval(seconds)
+        while !graceful {
+            let left = until.timeIntervalSinceNow
+            if left <= 0 { return true }
+            try? await Task.sleep(for: .milliseconds(Int(min(left, 0.1) * 1000) + 1))
+        }
+        return false
+    }
 }
 
 /// How one host's forward run ended (before any fleet-wide decision).
@@ -67,7 +90,7 @@ final class HostRunner: @unchecked Sendable {
 
     init(context: HostContext, stop: StopSignal, parallelSteps: Int) {
         self.context = context
-        operations = OperationRunner(context: context)
+        operations = OperationRunner(context: context, stop: stop)
         self.stop = stop
         self.parallelSteps = max(1, parallelSteps)
     }
@@ -123,7 +146,7 @@ final class HostRunner: @unchecked Sendable {
         }
         if failure == nil && stop.graceful {
             // Ctrl-C rolls back every host in flight, also one whose last step just finished.
-            return OperationFailure(message: "interrupted (Ctrl-C)")
+            return OperationFailure(message: stop.reason ?? "interrupted (Ctrl-C)")
         }
         return failure
     }
@@ -177,7 +200,9 @@ final class HostRunner: @unchecked Sendable {
             let message = retrying ? "\(failure.message) (retrying in \(step.retryDelay), attempt \(attempt + 1) of \(step.retries + 1))" : failure.message
             context.emit(.stepFinished(step: step.name, ok: false, exitStatus: failure.exitStatus, duration: duration, message: message))
             if !retrying { return OperationFailure(message: "step \(step.name): \(failure.message)", exitStatus: failure.exitStatus) }
-            try? await Task.sleep(for: .milliseconds(step.retryDelay.milliseconds))
+            guard await stop.sleep(seconds: Double(step.retryDelay.milliseconds) / 1000) else {
+                return OperationFailure(message: "step \(step.name): \(failure.message)", exitStatus: failure.exitStatus)
+            }
         }
         return OperationFailure(message: "step \(step.name) failed")
     }
@@ -227,7 +252,7 @@ final class HostRunner: @unchecked Sendable {
                 let label = verification.name == "verify" ? "verification" : "verify \(verification.name)"
                 return OperationFailure(message: context.redactor.redact("\(label) failed: " + failed.joined(separator: "; ")))
             }
-            try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+            _ = await stop.sleep(seconds: interval)
             interval = min(2, interval * 1.5)
         }
     }
@@ -235,6 +260,8 @@ final class HostRunner: @unchecked Sendable {
     /// Undoes every completed action, newest first, then runs the rollback block; returns what is
     /// left to do by hand (empty when everything was undone).
     func rollBack() async -> [String] {
+        // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
+        let operations = OperationRunner(context: context, stop: StopSignal())
         var left: [String] = []
         for completed in ledger.all.reversed() where !completed.action.undo.isEmpty {
             var ok = true

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Planning
+import RunEvents
 import RunbookModel
 import Supervisors
 import Transport
@@ -28,6 +29,8 @@ struct HostContext: Sendable {
 /// Runs the operations that actions render to, on one host.
 struct OperationRunner: Sendable {
     let context: HostContext
+    /// A first Ctrl-C (or a failed journal) ends a wait at once.
+    let stop: StopSignal
 
     /// How often waits poll the host.
     static let pollInterval: Double = 0.25
@@ -54,7 +57,7 @@ struct OperationRunner: Sendable {
                 }
                 if Date() >= until { throw OperationFailure(message: "port \(port) did not listen within \(timeout): \(last)") }
                 last = "nothing listens on port \(port)"
-                try? await Task.sleep(for: .milliseconds(Int(Self.pollInterval * 1000)))
+                guard await stop.sleep(seconds: Self.pollInterval) else { throw OperationFailure(message: "interrupted while waiting: \(stop.reason ?? "")") }
             }
         case .waitForHTTP(let url, let statuses, let timeout):
             let until = Self.until(timeout, deadline: deadline)
@@ -70,7 +73,7 @@ struct OperationRunner: Sendable {
                 if Date() >= until {
                     throw OperationFailure(message: context.redactor.redact("\(url) did not answer \(statuses) within \(timeout): \(last)"))
                 }
-                try? await Task.sleep(for: .milliseconds(Int(Self.pollInterval * 1000)))
+                guard await stop.sleep(seconds: Self.pollInterval) else { throw OperationFailure(message: "interrupted while waiting: \(stop.reason ?? "")") }
             }
         case .waitForState(let app, let status, let running, let timeout):
             let until = Self.until(timeout, deadline: deadline)
@@ -88,7 +91,7 @@ struct OperationRunner: Sendable {
                     }
                 }
                 if Date() >= until { throw OperationFailure(message: "\(app) was not \(wanted) within \(timeout) (last seen: \(last))") }
-                try? await Task.sleep(for: .milliseconds(Int(Self.pollInterval * 1000)))
+                guard await stop.sleep(seconds: Self.pollInterval) else { throw OperationFailure(message: "interrupted while waiting: \(stop.reason ?? "")") }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Planning
+import RunEvents
 import Supervisors
 import Transport
 
@@ -104,7 +105,7 @@ public final class RunExecutor: Sendable {
         var failed = 0
         for (index, batch) in plan.rollout.batches.enumerated() {
             if stop.graceful { break }
-            if index > 0, plan.rollout.pause.milliseconds > 0 { try? await Task.sleep(for: .milliseconds(plan.rollout.pause.milliseconds)) }
+            if index > 0, plan.rollout.pause.milliseconds > 0 { _ = await stop.sleep(seconds: Double(plan.rollout.pause.milliseconds) / 1000) }
             if stop.graceful { break }
             bus.emit(RunEvent(batch: index + 1, .batchStarted(index: index + 1, hosts: batch, canary: index == 0 && plan.rollout.canary > 0)))
             let results = await runBatch(batch.compactMap { prepared[$0] }, batch: index + 1)
@@ -119,7 +120,7 @@ public final class RunExecutor: Sendable {
                 break
             }
         }
-        if stoppedBy == nil && stop.graceful && outcomes.count < hostNames.count { stoppedBy = "interrupted" }
+        if stoppedBy == nil && stop.graceful && outcomes.count < hostNames.count { stoppedBy = stop.interrupted ? "interrupted" : stop.reason }
         if stoppedBy != nil, scope == "fleet", options.rollback, !stop.immediate {
             // Every host this run changed goes back, newest first.
             for runner in finishedOK.reversed() where runner.changed {
@@ -141,7 +142,9 @@ public final class RunExecutor: Sendable {
         }
         await finishAll(prepared.values.map(\.runner), release: true)
         var status = Self.exitStatus(outcomes.values.map(\.result))
-        if stop.graceful && !outcomes.values.contains(where: \.changed) && status != 3 { status = 130 }
+        if stop.interrupted && !outcomes.values.contains(where: \.changed) && status != 3 { status = 130 }
+        // A halted run (the journal failed) stopped early: 1 at least, as the spec says.
+        if stop.graceful && !stop.interrupted && status == 0 { status = 1 }
         return finish(outcomes, order: hostNames, status: status, stoppedBy: stoppedBy, start: start)
     }
 
@@ -178,7 +181,7 @@ public final class RunExecutor: Sendable {
                         return Prepared(runner: runner, problem: "unreachable: \(error.message)")
                     }
                     guard let lock = self.hostLock(host) else { return Prepared(runner: runner) }
-                    switch await lock.acquire(on: context.transport, wait: wait) {
+                    switch await lock.acquire(on: context.transport, wait: wait, stop: self.stop) {
                     case .taken:
                         runner.lockTaken = true
                         if self.plan.hosts.count > self.options.keepConnected { await context.transport.close() }

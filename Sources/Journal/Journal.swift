@@ -1,5 +1,9 @@
-import Execution
 import Foundation
+import RunEvents
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a journal records about a run before its events: enough to show it and to undo it later.
 public struct JournalHeader: Codable, Sendable {
@@ -17,6 +21,19 @@ public struct JournalHeader: Codable, Sendable {
     public var started: String
     public var controller: String
     public var user: String
+    /// The version of the journal's format (the events carry their own, see docs/events.md).
+    public var schemaVersion: Int
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case runbook
+        case runbookPath = "runbook_path"
+        case runbookDigest = "runbook_digest"
+        case hosts, inventory
+        case sshConfig = "ssh_config"
+        case set, release, started, controller, user
+        case schemaVersion = "schema_version"
+    }
 
     public init(
         runID: String, runbook: String, runbookPath: String, runbookDigest: String, hosts: String, inventory: String?, sshConfig: String?,
@@ -35,6 +52,7 @@ public struct JournalHeader: Codable, Sendable {
         self.started = Date.ISO8601FormatStyle().format(started)
         self.controller = controller
         self.user = user
+        schemaVersion = RunEvent.schemaVersion
     }
 
     /// FNV-1a over the file's bytes: enough to notice that a runbook changed since its run.
@@ -64,92 +82,70 @@ public enum Journal {
         return String(cString: name)
     }
 
-    /// Appends a later run's events (`runbook rollback RUN`) to an existing journal, so it knows what was undone.
-    public static func append(to runID: String, in folder: String, bus: EventBus) -> String? {
+    /// A journal that cannot be opened or written.
+    public struct WriteError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Appends a later run's events (`runbook rollback RUN`) to an existing journal, so it knows what
+    /// was undone. `failed` is told once when a write fails; later events are then not written.
+    public static func append(
+        to runID: String, in folder: String, bus: EventBus, failed: @escaping @Sendable (String) -> Void
+    ) throws(WriteError) -> JournalWriter {
         let path = "\(folder)/\(runID).jsonl"
-        guard let handle = FileHandle(forWritingAtPath: path) else { return "cannot append to the journal \(path)" }
-        handle.seekToEndOfFile()
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw WriteError(description: "cannot append to the journal \(path): \(Descriptor.describe(errno))") }
+        let writer = JournalWriter(path: path, fd: fd, failed: failed)
         bus.subscribe { event in
             // The rollback's own run and host results stay out: the journal keeps the original run's.
             switch event.kind {
-            case .undo, .actionSkipped, .note: handle.write(Data((event.jsonLine + "\n").utf8))
+            case .undo, .actionSkipped, .note: writer.append(event.jsonLine)
             default: break
             }
         }
-        return nil
+        return writer
     }
 
-    /// Starts a run's journal and subscribes it to the run's events; nil (with the reason) when the
-    /// folder cannot be written, which does not stop the run.
-    public static func record(_ header: JournalHeader, in folder: String, bus: EventBus) -> String? {
+    /// Starts a run's journal (its header written and on disk) and subscribes it to the run's events.
+    /// `failed` is told once when a later write fails (a full disk); later events are then not written.
+    public static func record(
+        _ header: JournalHeader, in folder: String, bus: EventBus, failed: @escaping @Sendable (String) -> Void
+    ) throws(WriteError) -> JournalWriter {
         let path = "\(folder)/\(header.runID).jsonl"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var line = try encoder.encode(Wrapped(journal: header))
-            line.append(UInt8(ascii: "\n"))
-            guard FileManager.default.createFile(atPath: path, contents: line), let handle = FileHandle(forWritingAtPath: path) else {
-                return "cannot write the journal \(path)"
-            }
-            handle.seekToEndOfFile()
-            bus.subscribe { event in handle.write(Data((event.jsonLine + "\n").utf8)) }
-            return nil
         } catch {
-            return "cannot write the journal in \(folder): \(error.localizedDescription)"
+            throw WriteError(description: "cannot create the journal folder \(folder): \(error.localizedDescription)")
         }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(Wrapped(journal: header)) else { throw WriteError(description: "cannot encode the journal header") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw WriteError(description: "cannot write the journal \(path): \(Descriptor.describe(errno))") }
+        if let error = Descriptor.writeAll(fd, Array(data) + [UInt8(ascii: "\n")]) ?? (fdatasync(fd) == 0 ? nil : errno) {
+            close(fd)
+            unlink(path)
+            throw WriteError(description: "cannot write the journal \(path): \(Descriptor.describe(error))")
+        }
+        let writer = JournalWriter(path: path, fd: fd, failed: failed)
+        bus.subscribe { event in
+            writer.append(event.jsonLine)
+            if case .runFinished = event.kind { writer.sync() }
+        }
+        return writer
     }
 
-    private struct Wrapped: Codable {
+    struct Wrapped: Codable {
         var journal: JournalHeader
     }
 
-    /// A run read back from its journal.
-    public struct Run: Sendable {
-        public var header: JournalHeader
-        public var events: [[String: JSONValue]]
-
-        /// The `run_finished` event, absent when the run was stopped at once or died.
-        public var finished: [String: JSONValue]? { events.last { $0["event"]?.string == "run_finished" } }
-
-        public func events(of host: String) -> [[String: JSONValue]] { events.filter { $0["host"]?.string == host } }
-
-        /// Hosts in the order the run named them.
-        public var hosts: [String] {
-            events.first { $0["event"]?.string == "run_started" }.flatMap { started -> [String]? in
-                guard case .array(let names)? = started["hosts"] else { return nil }
-                return names.compactMap(\.string)
-            } ?? []
-        }
-
-        /// Per host, the actions that completed and were not undone, in order of completion.
-        public var leftDone: [String: [(step: String, index: Int)]] {
-            var result: [String: [(step: String, index: Int, action: String)]] = [:]
-            for event in events {
-                guard let host = event["host"]?.string else { continue }
-                switch event["event"]?.string {
-                case "action_completed":
-                    if let step = event["step"]?.string, let index = event["index"]?.int, let action = event["action"]?.string {
-                        result[host, default: []].append((step, index, action))
-                    }
-                case "undo":
-                    guard event["ok"]?.bool == true, let step = event["step"]?.string, let action = event["action"]?.string else { continue }
-                    if let position = result[host]?.lastIndex(where: { $0.step == step && $0.action == action }) {
-                        result[host]?.remove(at: position)
-                    }
-                default: continue
-                }
-            }
-            return result.mapValues { $0.map { ($0.step, $0.index) } }
-        }
-    }
-
+    /// A journal that cannot be read.
     public struct ReadError: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// Reads one run; `id` may be a unique prefix of a run id.
-    public static func read(_ id: String, in folder: String) throws(ReadError) -> Run {
+    public static func read(_ id: String, in folder: String) throws(ReadError) -> JournalRun {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jsonl") }
         let matches = names.filter { $0 == "\(id).jsonl" || $0.hasPrefix(id) }
         guard matches.count == 1, let name = matches.first else {
@@ -161,21 +157,84 @@ public enum Journal {
         return try parse(path: "\(folder)/\(name)")
     }
 
-    static func parse(path: String) throws(ReadError) -> Run {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ReadError(description: "cannot read \(path)") }
+    static func parse(path: String) throws(ReadError) -> JournalRun {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ReadError(description: "cannot read \(path)") }
+        let bytes = [UInt8](data)
+        let complete = bytes.last == UInt8(ascii: "\n")
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
         let decoder = JSONDecoder()
-        var lines = text.split(separator: "\n")
-        guard let first = lines.first, let header = try? decoder.decode(Wrapped.self, from: Data(first.utf8)).journal else {
+        guard let first = lines.first, let header = try? decoder.decode(Wrapped.self, from: Data(first)).journal else {
             throw ReadError(description: "\(path) is not a runbook journal")
         }
-        lines.removeFirst()
-        let events = lines.compactMap { try? decoder.decode([String: JSONValue].self, from: Data($0.utf8)) }
-        return Run(header: header, events: events)
+        var events: [RunEvent] = []
+        var problems: [String] = []
+        for (offset, line) in lines.enumerated().dropFirst() {
+            do {
+                events.append(try decoder.decode(RunEvent.self, from: Data(line)))
+            } catch {
+                let torn = offset == lines.count - 1 && !complete
+                problems.append(
+                    torn
+                        ? "line \(offset + 1) is torn (the run stopped, or its disk filled, while writing it): the events after it are unknown"
+                        : "line \(offset + 1) cannot be read: \(error)")
+            }
+        }
+        return JournalRun(header: header, events: events, problems: problems)
     }
 
     /// The runs in the journal, newest first.
-    public static func runs(in folder: String, limit: Int) -> [Run] {
+    public static func runs(in folder: String, limit: Int) -> [JournalRun] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted(by: >)
         return names.prefix(limit).compactMap { try? parse(path: "\(folder)/\($0)") }
     }
 }
+
+/// Writes a journal's lines with write(2) as the run goes; after the first failure (a full disk) it
+/// writes nothing more and has told its owner, who stops the run from starting new changes.
+public final class JournalWriter: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private var fd: Int32
+    private var problem: String?
+    private let failed: @Sendable (String) -> Void
+
+    init(path: String, fd: Int32, failed: @escaping @Sendable (String) -> Void) {
+        self.path = path
+        self.fd = fd
+        self.failed = failed
+    }
+
+    /// Why the journal stopped being written, if it did.
+    public var failure: String? { lock.withLock { problem } }
+
+    /// Appends one line (a newline is added).
+    public func append(_ line: String) {
+        let failure = lock.withLock { () -> String? in
+            guard problem == nil, fd >= 0 else { return nil }
+            guard let error = Descriptor.writeAll(fd, Array((line + "\n").utf8)) else { return nil }
+            problem = "cannot write the journal \(path): \(Descriptor.describe(error))"
+            return problem
+        }
+        if let failure { failed(failure) }
+    }
+
+    /// Makes what was written durable (fdatasync); false when the disk refused.
+    @discardableResult
+    public func sync() -> Bool {
+        lock.withLock { fd < 0 || fdatasync(fd) == 0 }
+    }
+
+    public func close() {
+        lock.withLock {
+            if fd >= 0 {
+                fdatasync(fd)
+                closeDescriptor(fd)
+            }
+            fd = -1
+        }
+    }
+}
+
+/// close(2), out of reach of `JournalWriter.close()`'s name.
+private func closeDescriptor(_ fd: Int32) { _ = close(fd) }

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Dispatch
 import Execution
 import Foundation
 import Journal
 import Planning
+import RunEvents
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
 struct ApplyRunner {
@@ -11,31 +13,57 @@ struct ApplyRunner {
 
     func run() async throws {
         let bus = EventBus()
+        let stop = StopSignal()
+        let live = options.format == .text && Output.isTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        // A channel that fails is recorded in the journal (a note), from the writer's thread.
+        let json = options.format == .json
+        let writer = OutputWriter(live: live, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { message in bus.emit(RunEvent(.note(message))) })
+        var journal: JournalWriter?
+        if !options.noJournal {
+            do throws(Journal.WriteError) {
+                journal = try Journal.record(journalHeader(), in: Journal.folder(explicit: options.journal), bus: bus) { problem in
+                    // Called under the bus's lock: queue the message, never emit from here.
+                    stop.halt(because: "the journal failed: \(problem)")
+                    writer.line("error: \(problem): starting no new change; hosts in flight roll back", .result, to: .stderr)
+                }
+            } catch {
+                Output.error("error: \(error.description); nothing ran (`--no-journal` runs without one, and `runbook rollback` cannot undo such a run)")
+                throw ExitStatus.usage
+            }
+        }
+        writer.start()
         var reporter: TextReporter?
         switch options.format {
-        case .json: JSONReporter.attach(to: bus)
+        case .json: JSONReporter.attach(to: bus, writer: writer)
         case .text:
-            let text = TextReporter(live: Output.isTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb")
+            let text = TextReporter(live: live, writer: writer)
             text.attach(to: bus)
             reporter = text
         }
+        for fd in ProcessSetup.closedAtStart.sorted() where fd != STDIN_FILENO {
+            bus.emit(RunEvent(.note("\(fd == STDOUT_FILENO ? "standard output" : "standard error") was closed when runbook started")))
+        }
         let home = FileManager.default.homeDirectoryForCurrentUser.path
-        let stop = StopSignal()
         let executor = RunExecutor(
             plan: plan, factory: TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home),
             options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop)
-        if let problem = Journal.record(journalHeader(), in: Journal.folder(explicit: options.journal), bus: bus) {
-            Output.error("warning: \(problem); the run goes on without a journal")
-        }
-        let interrupts = Interrupts(stop: stop, executor: executor)
+        let interrupts = Interrupts(stop: stop, executor: executor, writer: writer, journal: journal)
         interrupts.install()
         let summary = await executor.run()
         if let reporter {
             reporter.finish()
             let steps = Dictionary(plan.hosts.map { ($0.host, $0.steps.count) }, uniquingKeysWith: { first, _ in first })
-            Output.print("\n" + TextReporter.summary(summary, stepCounts: steps))
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: steps))
         }
-        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+        var status = summary.exitStatus
+        if let failure = journal?.failure {
+            writer.line("error: \(failure); this run's record ends there", .result, to: .stderr)
+            if status == 0 { status = 1 }
+        }
+        await writer.finish()
+        journal?.close()
+        if writer.lost > 0 { Output.error("runbook: \(writer.lost) result line(s) could not be written on any channel") }
+        if status != 0 { throw ExitCode(status) }
     }
 
     /// What the journal needs to show this run and undo it later; secret `--set` values are masked.
@@ -52,29 +80,44 @@ struct ApplyRunner {
 }
 
 /// Ctrl-C: once, start nothing new and roll back the hosts in flight; twice, stop at once (exit 3).
+/// The handler runs on the main thread (the main queue, which the async main leaves free), and the
+/// second Ctrl-C ends the process with `_exit`: no atexit handlers or destructors run under the feet
+/// of the SSH threads.
 final class Interrupts: @unchecked Sendable {
     let stop: StopSignal
     let executor: RunExecutor
+    let writer: OutputWriter
+    let journal: JournalWriter?
     private var source: DispatchSourceSignal?
 
-    init(stop: StopSignal, executor: RunExecutor) {
+    init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: JournalWriter?) {
         self.stop = stop
         self.executor = executor
+        self.writer = writer
+        self.journal = journal
     }
 
     func install() {
         signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [stop, executor] in
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+        source.setEventHandler { [stop, executor, writer, journal] in
             if stop.raise() == 1 {
-                Output.error("\ninterrupted: starting nothing new; hosts in flight finish their step and roll back (Ctrl-C again to stop at once)")
-            } else {
-                let hosts = executor.inFlight.names
-                Output.error(
-                    "\nstopped at once. State unknown on: \(hosts.isEmpty ? "no host" : hosts.joined(separator: ", "))"
-                        + (hosts.isEmpty ? "" : "; their locks stay: check them, then `runbook unlock --hosts \(hosts.joined(separator: ","))`"))
-                Foundation.exit(3)
+                writer.line(
+                    "\ninterrupted: starting nothing new; hosts in flight finish their step and roll back (Ctrl-C again to stop at once)", .result,
+                    to: .stderr)
+                return
             }
+            let hosts = executor.inFlight.names
+            let unknown = hosts.isEmpty ? "no host" : hosts.joined(separator: ", ")
+            journal?.append(RunEvent(.note("stopped at once (second Ctrl-C); state unknown on: \(unknown)")).jsonLine)
+            journal?.close()
+            writer.line(
+                "\nstopped at once. State unknown on: \(unknown)"
+                    + (hosts.isEmpty ? "" : "; their locks stay: check them, then `runbook unlock --hosts \(hosts.joined(separator: ","))`"), .result,
+                to: .stderr)
+            // A reader that stopped must not keep the process alive: a second at most for the message.
+            writer.flush(within: 1)
+            _exit(3)
         }
         source.resume()
         self.source = source

@@ -19,10 +19,3 @@ struct GraphCommand: ParsableCommand {
         Output.print(GraphRenderer.render(runbook, as: format), terminator: "")
     }
 }
-
-extension Output {
-    /// Writes text that already ends as it should (no newline added).
-    static func print(_ text: String, terminator: String) {
-        FileHandle.standardOutput.write(Data((text + terminator).utf8))
-    }
-}

@@ -4,6 +4,7 @@ import Foundation
 import Inventory
 import Journal
 import Planning
+import RunEvents
 
 /// `runbook history [--limit N]`: past runs from the journal, newest first.
 struct HistoryCommand: ParsableCommand {
@@ -23,8 +24,8 @@ struct HistoryCommand: ParsableCommand {
         }
         for run in runs {
             let finished = run.finished
-            let status = finished?["exit_status"]?.int.map { "exit \($0)" } ?? "no result (stopped or died)"
-            let duration = finished?["duration"]?.double.map { TextReporter.seconds($0) } ?? "?"
+            let status = finished.map { "exit \($0.exitStatus)" } ?? "no result (stopped or died)"
+            let duration = finished.map { TextReporter.seconds($0.duration) } ?? "?"
             Output.print(
                 "\(run.header.runID)  \(run.header.runbook)  --hosts \(run.header.hosts)  \(run.hosts.count) host(s)  \(status)  \(duration)  \(run.header.started)"
             )
@@ -42,7 +43,7 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var journalOption: JournalOption
 
     func run() throws {
-        let record: Journal.Run
+        let record: JournalRun
         do {
             record = try Journal.read(runID, in: journalOption.folder)
         } catch {
@@ -53,34 +54,30 @@ struct ShowCommand: ParsableCommand {
         Output.print("run \(header.runID): \(header.runbook) (\(header.runbookPath)) on --hosts \(header.hosts)")
         Output.print("started \(header.started) by \(header.user) on \(header.controller); release \(header.release)")
         if !header.set.isEmpty { Output.print("set: " + header.set.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
+        for problem in record.problems { Output.print("journal: \(problem)") }
         let left = record.leftDone
         for host in record.hosts {
             let events = record.events(of: host)
-            let result = events.last { $0["event"]?.string == "host_finished" }
-            Output.print("\n\(host): \(result?["result"]?.string ?? "no result") \(result?["message"]?.string.map { "— \($0)" } ?? "")")
+            var finished: (result: HostResult, message: String?, left: [String])?
+            for event in events {
+                if case .hostFinished(let result, let message, let left, _) = event.kind { finished = (result, message, left) }
+            }
+            Output.print("\n\(host): \(finished?.result.display ?? "no result") \(finished?.message.map { "— \($0)" } ?? "")")
             var output: [String: [String]] = [:]
             for event in events {
-                switch event["event"]?.string {
-                case "output":
-                    if let step = event["step"]?.string, let line = event["line"]?.string { output[step, default: []].append(line) }
-                case "step_finished":
-                    let step = event["step"]?.string ?? "?"
-                    let ok = event["ok"]?.bool == true
-                    Output.print(
-                        "  \(ok ? "✓" : "✗") \(step) (\(event["duration"]?.double.map { TextReporter.seconds($0) } ?? "?"))"
-                            + (event["message"]?.string.map { ": \($0)" } ?? ""))
+                switch event.kind {
+                case .output(let step, _, let line): output[step, default: []].append(line)
+                case .stepFinished(let step, let ok, _, let duration, let message):
+                    Output.print("  \(ok ? "✓" : "✗") \(step) (\(TextReporter.seconds(duration)))" + (message.map { ": \($0)" } ?? ""))
                     if !ok { for line in (output[step] ?? []).suffix(5) { Output.print("      | \(line)") } }
-                case "step_skipped": Output.print("  ↷ \(event["step"]?.string ?? "?"): \(event["reason"]?.string ?? "")")
-                case "assertion":
-                    Output.print("  \(event["holds"]?.bool == true ? "✓" : "✗") \(event["expected"]?.string ?? ""): \(event["found"]?.string ?? "")")
-                case "undo":
-                    Output.print(
-                        "  ↶ undo \(event["step"]?.string ?? "?") (\(event["action"]?.string ?? ""))"
-                            + (event["ok"]?.bool == true ? "" : " FAILED: \(event["message"]?.string ?? "")"))
+                case .stepSkipped(let step, let reason): Output.print("  ↷ \(step): \(reason)")
+                case .assertion(_, _, let holds, let expected, let found): Output.print("  \(holds ? "✓" : "✗") \(expected): \(found)")
+                case .undo(let step, let action, _, let ok, let message):
+                    Output.print("  ↶ undo \(step) (\(action))" + (ok ? "" : " FAILED: \(message ?? "")"))
                 default: continue
                 }
             }
-            if case .array(let items)? = result?["left_to_do"] { for item in items { Output.print("  left to do: \(item.string ?? "")") } }
+            for item in finished?.left ?? [] { Output.print("  left to do: \(item)") }
             if let remaining = left[host], !remaining.isEmpty {
                 Output.print("  \(remaining.count) completed action(s) not undone: `runbook rollback \(header.runID)` undoes them")
             }
@@ -109,7 +106,7 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = journalOption.folder
-        let record: Journal.Run
+        let record: JournalRun
         do {
             record = try Journal.read(runID, in: folder)
         } catch {
@@ -151,12 +148,24 @@ struct RollbackCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         let bus = EventBus()
-        if let problem = Journal.append(to: header.runID, in: folder, bus: bus) { Output.error("warning: \(problem)") }
+        let json = format == .json
+        let writer = OutputWriter(live: false, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { bus.emit(RunEvent(.note($0))) })
+        writer.start()
+        // The undos go on when the journal fails: stopping half way would leave more to undo by hand.
+        let journal: JournalWriter?
+        do throws(Journal.WriteError) {
+            journal = try Journal.append(to: header.runID, in: folder, bus: bus) { problem in
+                writer.line("warning: \(problem); the undos go on, but a later `runbook rollback \(header.runID)` will not know of them", .result, to: .stderr)
+            }
+        } catch {
+            journal = nil
+            Output.error("warning: \(error.description)")
+        }
         var reporter: TextReporter?
         switch format {
-        case .json: JSONReporter.attach(to: bus)
+        case .json: JSONReporter.attach(to: bus, writer: writer)
         case .text:
-            let text = TextReporter(live: false)
+            let text = TextReporter(live: false, writer: writer)
             text.attach(to: bus)
             reporter = text
         }
@@ -166,8 +175,10 @@ struct RollbackCommand: AsyncParsableCommand {
         let summary = await executor.rollBackRecorded(left)
         if let reporter {
             reporter.finish()
-            Output.print("\n" + TextReporter.summary(summary, stepCounts: [:]))
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:]))
         }
+        await writer.finish()
+        journal?.close()
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 }

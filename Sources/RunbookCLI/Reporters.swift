@@ -1,21 +1,26 @@
 import Execution
 import Foundation
+import RunEvents
 
 /// Writes run events as text: plain timestamped lines, or on a terminal a live block of one line per
-/// host (current step, elapsed time, spinner) under the log of what happened.
+/// host (current step, elapsed time, spinner) under the log of what happened. Lines go to an
+/// `OutputWriter`, so a reader that stops never holds up the run.
 final class TextReporter: @unchecked Sendable {
     private let lock = NSLock()
     private let live: Bool
+    private let writer: OutputWriter
     private var hosts: [String] = []
     /// What each running host is doing: its running steps (several at once) with their start times.
     private var current: [String: [(step: String, since: Date)]] = [:]
     private var finished: [String: String] = [:]
-    private var drawnLines = 0
     private var frame = 0
     private var timer: Task<Void, Never>?
     private let started = Date()
 
-    init(live: Bool) { self.live = live }
+    init(live: Bool, writer: OutputWriter) {
+        self.live = live
+        self.writer = writer
+    }
 
     func attach(to bus: EventBus) {
         bus.subscribe { [self] event in handle(event) }
@@ -31,7 +36,7 @@ final class TextReporter: @unchecked Sendable {
 
     func finish() {
         timer?.cancel()
-        lock.withLock { clearLive() }
+        writer.setLive(nil)
     }
 
     private func handle(_ event: RunEvent) {
@@ -49,28 +54,28 @@ final class TextReporter: @unchecked Sendable {
                 current[host] = []
             case .stepStarted(let step, let attempt):
                 current[host, default: []].append((step, Date()))
-                if !live { log(event, "\(host)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }
+                if !live { log(event, "\(host)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : ""), .progress) }
             case .stepSkipped(let step, let reason):
                 current[host]?.removeAll { $0.step == step }
                 log(event, "\(host)  ↷ \(step): \(reason)")
             case .actionCompleted: break
             case .actionSkipped(let step, let action, let reason):
-                if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)") }
+                if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)", .progress) }
             case .stepFinished(let step, let ok, _, let duration, let message):
                 current[host]?.removeAll { $0.step == step }
                 if ok {
-                    if !live { log(event, "\(host)  ✓ \(step) (\(Self.seconds(duration)))") }
+                    if !live { log(event, "\(host)  ✓ \(step) (\(Self.seconds(duration)))", .progress) }
                 } else {
                     log(event, "\(host)  ✗ \(step) (\(Self.seconds(duration))): \(message ?? "failed")")
                 }
             case .output(_, let stream, let text):
-                if !live { log(event, "\(host)    \(stream == "stderr" ? "!" : "|") \(text)") }
+                if !live { log(event, "\(host)    \(stream == "stderr" ? "!" : "|") \(text)", .progress) }
             case .verifyStarted(let name):
                 current[host, default: []].append((name == "verify" ? "verify" : "verify \(name)", Date()))
             case .assertion(let verification, let description, let holds, let expected, let found):
                 current[host]?.removeAll { $0.step == (verification == "verify" ? "verify" : "verify \(verification)") }
                 if holds {
-                    if !live { log(event, "\(host)  ✓ \(description): \(found)") }
+                    if !live { log(event, "\(host)  ✓ \(description): \(found)", .progress) }
                 } else {
                     log(event, "\(host)  ✗ \(expected): \(found)")
                 }
@@ -80,8 +85,8 @@ final class TextReporter: @unchecked Sendable {
                 log(event, "\(host)  ↶ \(what)" + (ok ? "" : " FAILED: \(message ?? "")"))
             case .hostFinished(let result, let message, let left, _):
                 current[host] = nil
-                finished[host] = result.rawValue
-                log(event, "\(host)  \(result.rawValue.uppercased())" + (message.map { ": \($0)" } ?? ""))
+                finished[host] = result.display
+                log(event, "\(host)  \(result.display.uppercased())" + (message.map { ": \($0)" } ?? ""))
                 for item in left { log(event, "\(host)    left to do: \(item)") }
             case .runFinished(let status, _, let stoppedBy, let duration):
                 if let stoppedBy { log(event, "rollout stopped: \(stoppedBy)") }
@@ -92,23 +97,21 @@ final class TextReporter: @unchecked Sendable {
         }
     }
 
-    private func log(_ event: RunEvent, _ text: String) {
-        clearLive()
-        let line = live ? text : "\(Self.clock(event.time)) \(text)"
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    private func log(_ event: RunEvent, _ text: String, _ importance: Importance = .result) {
+        writer.line(live ? text : "\(Self.clock(event.time)) \(text)", importance)
         drawLive()
     }
 
     private func redraw() {
         lock.withLock {
             frame += 1
-            clearLive()
             drawLive()
         }
     }
 
     private static let spinner = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
+    /// Hands the writer the newest live block; it draws only the newest one it has.
     private func drawLive() {
         guard live else { return }
         let active = hosts.filter { current[$0] != nil }
@@ -121,14 +124,7 @@ final class TextReporter: @unchecked Sendable {
         }
         if active.count > shown.count { lines.append("  … and \(active.count - shown.count) more hosts running") }
         lines.append("  \(finished.count)/\(hosts.count) hosts done, \(Self.seconds(Date().timeIntervalSince(started)))")
-        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        drawnLines = lines.count
-    }
-
-    private func clearLive() {
-        guard live, drawnLines > 0 else { return }
-        FileHandle.standardOutput.write(Data("\u{1B}[\(drawnLines)A\u{1B}[J".utf8))
-        drawnLines = 0
+        writer.setLive(lines)
     }
 
     /// `HH:mm:ss.SSS` in local time, from libc (DateFormatter would load ICU's data).
@@ -147,7 +143,7 @@ final class TextReporter: @unchecked Sendable {
         let rows = summary.order.map { host -> [String] in
             let outcome = summary.outcomes[host]
             return [
-                host, outcome?.result.rawValue ?? "not started", "\(stepCounts[host] ?? 0)", seconds(outcome?.duration ?? 0),
+                host, outcome?.result.display ?? "not started", "\(stepCounts[host] ?? 0)", seconds(outcome?.duration ?? 0),
                 (outcome?.message ?? "") + ((outcome?.left.isEmpty ?? true) ? "" : " (left: \(outcome?.left.count ?? 0) undo to do by hand)"),
             ]
         }
@@ -159,11 +155,18 @@ final class TextReporter: @unchecked Sendable {
     }
 }
 
-/// Writes one JSON object per event line (`--format json`).
+/// Writes one JSON object per event line (`--format json`); output lines are progress, the rest results.
 enum JSONReporter {
-    static func attach(to bus: EventBus) {
+    static func attach(to bus: EventBus, writer: OutputWriter) {
         bus.subscribe { event in
-            FileHandle.standardOutput.write(Data((event.jsonLine + "\n").utf8))
+            if case .output = event.kind {
+                writer.line(event.jsonLine, .progress)
+            } else {
+                writer.line(event.jsonLine, .result)
+            }
         }
     }
+
+    /// A notice of runbook's own as a JSON `note` event.
+    static func wrap(_ text: String) -> String { RunEvent(.note(text)).jsonLine }
 }

@@ -48,6 +48,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
     var journal: String?
 
+    @Flag(
+        help:
+            "Run without a journal (`runbook rollback RUN` cannot undo such a run); without it, a journal that cannot be written stops the run before it starts."
+    )
+    var noJournal = false
+
     @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
     var sshConfig: String?
 

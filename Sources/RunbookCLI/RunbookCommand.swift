@@ -29,6 +29,7 @@ extension RunbookCommand {
 
     /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
     public static func runMain() async {
+        ProcessSetup.install()
         raiseDescriptorLimit()
         do {
             var command = try parseAsRoot()

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Planning
+import RunEvents
 import TestSupport
 import Testing
 import Transport

@@ -2,6 +2,7 @@ import Execution
 import Foundation
 import Inventory
 import Planning
+import RunEvents
 import RunbookLanguage
 import RunbookModel
 import TestSupport

@@ -1,6 +1,7 @@
 import Execution
 import Foundation
 import Planning
+import RunEvents
 import RunbookModel
 import TestSupport
 import Testing
