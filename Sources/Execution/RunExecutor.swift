@@ -143,8 +143,8 @@ public final class RunExecutor: Sendable {
         await finishAll(prepared.values.map(\.runner), release: true)
         var status = Self.exitStatus(outcomes.values.map(\.result))
         if stop.interrupted && !outcomes.values.contains(where: \.changed) && status != 3 { status = 130 }
-        // A halted run (the journal failed) stopped early: 1 at least, as the spec says.
-        if stop.graceful && !stop.interrupted && status == 0 { status = 1 }
+        // A run stopped early (a first Ctrl-C after changes, a failed journal) exits 1 at least, as the spec says.
+        if stop.graceful && status == 0 { status = 1 }
         return finish(outcomes, order: hostNames, status: status, stoppedBy: stoppedBy, start: start)
     }
 

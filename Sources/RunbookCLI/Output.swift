@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSystem
 import Foundation
 import Journal
 
@@ -36,17 +37,11 @@ enum ProcessSetup {
     nonisolated(unsafe) private(set) static var closedAtStart: Set<Int32> = []
 
     /// A closed pipe must be an error from write(2) (EPIPE), not SIGPIPE killing the run half way.
-    /// A standard descriptor closed at start is filled with /dev/null, so that the next file or socket
-    /// opened does not become "standard output"; the writer reports the closed channel.
+    /// Standard descriptors closed at start were filled with /dev/null before main (csystem's
+    /// constructor), so that no file or socket became "standard output"; the writer reports them.
     static func install() {
         signal(SIGPIPE, SIG_IGN)
-        for fd: Int32 in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where !Descriptor.isOpen(fd) {
-            let null = open("/dev/null", O_RDWR)
-            if null >= 0, null != fd {
-                dup2(null, fd)
-                close(null)
-            }
-            closedAtStart.insert(fd)
-        }
+        let closed = rb_closed_std_fds()
+        closedAtStart = Set([STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO].filter { closed & (1 << $0) != 0 })
     }
 }

@@ -10,4 +10,8 @@ int rb_spawn_closefrom(void *actions, int low);
 /// POSIX_SPAWN_SETSID: the child starts a session (and process group) of its own.
 short rb_spawn_setsid_flag(void);
 
+/// The standard descriptors (bit 0: stdin, 1: stdout, 2: stderr) that were closed when the process
+/// started; a constructor filled them with /dev/null before anything else could open them.
+int rb_closed_std_fds(void);
+
 #endif
