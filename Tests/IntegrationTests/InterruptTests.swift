@@ -87,6 +87,9 @@ var runbookBinary: String {
         let runID = String(journal.dropLast(".jsonl".count))
         let show = try runProcess([runbookBinary, "show", runID, "--journal", "\(folder)/journal"])
         #expect(show.stdout.contains("h0: no result"), "\(show.stdout)")
+        // The second Ctrl-C wrote down, durably, which hosts it left in an unknown state.
+        let lines = try String(contentsOfFile: "\(folder)/journal/\(journal)", encoding: .utf8)
+        #expect(lines.contains("stopped at once (second Ctrl-C); state unknown on: h0"), "\(lines)")
         #expect(show.stdout.contains("1 completed action(s) not undone: `runbook rollback \(runID)` undoes them"))
         let history = try runProcess([runbookBinary, "history", "--journal", "\(folder)/journal"])
         #expect(history.stdout.contains("\(runID)  slow-deploy  --hosts all  5 host(s)  no result (stopped or died)"), "\(history.stdout)")
