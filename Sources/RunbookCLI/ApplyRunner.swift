@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Execution
 import Foundation
 import Journal
@@ -60,6 +59,9 @@ struct ApplyRunner {
             writer.line("error: \(failure); this run's record ends there", .result, to: .stderr)
             if status == 0 { status = 1 }
         }
+        // The run is over: a Ctrl-C while the last lines are written ends the process with its status.
+        let final = status
+        MainThread.onInterrupt { _exit(final) }
         await writer.finish()
         journal?.close()
         if writer.lost > 0 { Output.error("runbook: \(writer.lost) result line(s) could not be written on any channel") }
@@ -80,15 +82,13 @@ struct ApplyRunner {
 }
 
 /// Ctrl-C: once, start nothing new and roll back the hosts in flight; twice, stop at once (exit 3).
-/// The handler runs on the main thread (the main queue, which the async main leaves free), and the
-/// second Ctrl-C ends the process with `_exit`: no atexit handlers or destructors run under the feet
-/// of the SSH threads.
-final class Interrupts: @unchecked Sendable {
+/// It is called on the main thread (see `MainThread`), and the second Ctrl-C ends the process with
+/// `_exit`: no atexit handlers or destructors run under the feet of the SSH threads.
+final class Interrupts: Sendable {
     let stop: StopSignal
     let executor: RunExecutor
     let writer: OutputWriter
     let journal: JournalWriter?
-    private var source: DispatchSourceSignal?
 
     init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: JournalWriter?) {
         self.stop = stop
@@ -98,28 +98,26 @@ final class Interrupts: @unchecked Sendable {
     }
 
     func install() {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        source.setEventHandler { [stop, executor, writer, journal] in
-            if stop.raise() == 1 {
-                writer.line(
-                    "\ninterrupted: starting nothing new; hosts in flight finish their step and roll back (Ctrl-C again to stop at once)", .result,
-                    to: .stderr)
-                return
-            }
-            let hosts = executor.inFlight.names
-            let unknown = hosts.isEmpty ? "no host" : hosts.joined(separator: ", ")
-            journal?.append(RunEvent(.note("stopped at once (second Ctrl-C); state unknown on: \(unknown)")).jsonLine)
-            journal?.close()
+        MainThread.onInterrupt { [self] in interrupt() }
+    }
+
+    private func interrupt() {
+        if stop.raise() == 1 {
             writer.line(
-                "\nstopped at once. State unknown on: \(unknown)"
-                    + (hosts.isEmpty ? "" : "; their locks stay: check them, then `runbook unlock --hosts \(hosts.joined(separator: ","))`"), .result,
+                "\ninterrupted: starting nothing new; hosts in flight finish their step and roll back (Ctrl-C again to stop at once)", .result,
                 to: .stderr)
-            // A reader that stopped must not keep the process alive: a second at most for the message.
-            writer.flush(within: 1)
-            _exit(3)
+            return
         }
-        source.resume()
-        self.source = source
+        let hosts = executor.inFlight.names
+        let unknown = hosts.isEmpty ? "no host" : hosts.joined(separator: ", ")
+        journal?.append(RunEvent(.note("stopped at once (second Ctrl-C); state unknown on: \(unknown)")).jsonLine)
+        journal?.close()
+        writer.line(
+            "\nstopped at once. State unknown on: \(unknown)"
+                + (hosts.isEmpty ? "" : "; their locks stay: check them, then `runbook unlock --hosts \(hosts.joined(separator: ","))`"), .result,
+            to: .stderr)
+        // A reader that stopped must not keep the process alive: a second at most for the message.
+        writer.flush(within: 1)
+        _exit(3)
     }
 }

@@ -27,10 +27,21 @@ extension RunbookCommand {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
-    /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
-    public static func runMain() async {
+    /// Parses the process arguments and runs the chosen subcommand on a task, while the main thread
+    /// waits for signals (see `MainThread`); exits with the command's status from the main thread.
+    public static func runMain() -> Never {
+        MainThread.takeSignals()
         ProcessSetup.install()
         raiseDescriptorLimit()
+        let done = MainThread.Completion()
+        Task.detached {
+            done.finish(await runCommand())
+        }
+        MainThread.serve(until: done)
+    }
+
+    /// The chosen subcommand's exit status; its messages are printed here.
+    static func runCommand() async -> Int32 {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -38,13 +49,17 @@ extension RunbookCommand {
             } else {
                 try command.run()
             }
+            return 0
         } catch {
+            let code = exitCode(for: error).rawValue
+            let message = fullMessage(for: error)
             // The spec gives usage errors exit status 2 (argument-parser uses 64, EX_USAGE).
-            if exitCode(for: error).rawValue == 64 {
-                Output.error(fullMessage(for: error))
-                Foundation.exit(2)
+            if code == 64 {
+                Output.error(message)
+                return 2
             }
-            exit(withError: error)
+            if !message.isEmpty { code == 0 ? Output.print(message) : Output.error(message) }
+            return code
         }
     }
 }

@@ -1,3 +1,3 @@
 import RunbookCLI
 
-await RunbookCommand.runMain()
+RunbookCommand.runMain()
