@@ -150,8 +150,13 @@ enum SessionSetup {
             throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data(line.utf8))
+        // The throwing calls: FileHandle.write(_:) traps on a full disk.
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key: \(error.localizedDescription)")
+        }
     }
 
     private static func createFile(_ path: String) -> FileHandle? {
