@@ -4,6 +4,7 @@ import Foundation
 /// mask), runs the command on a task, and waits in sigwait. Ctrl-C is then handled on the main thread,
 /// never on a GCD thread, and the second one ends the process with `_exit` while SSH threads run.
 /// Children get an empty mask and default handlers from ChildProcess.spawn.
+/// The main queue is therefore never drained: no code may use `@MainActor` or `DispatchQueue.main`.
 enum MainThread {
     /// SIGINT (Ctrl-C), and SIGUSR1, which wakes the main thread when the command is done.
     private static var signals: sigset_t {
