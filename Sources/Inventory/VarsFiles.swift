@@ -85,3 +85,20 @@ enum VarsFiles {
         return set
     }
 }
+
+/// `-e @vars.yml` and `-e '{"name": "value"}'`: variables given on the command line as YAML or JSON.
+public enum ExtraVars {
+    public static func load(path: String) throws(Diagnostic) -> [String: InventoryValue] {
+        try VarsFiles.load([path]).values
+    }
+
+    public static func parse(_ text: String) throws(Diagnostic) -> [String: InventoryValue] {
+        let file = SourceFile(path: "(-e)", text: text)
+        guard let root = try YAMLValues.compose(file), !YAMLValues.isNull(root) else { return [:] }
+        var values = YAMLValues(file: file)
+        guard case .mapping(let mapping) = root else { throw values.located("-e takes name=value, @FILE or a mapping", root) }
+        var result: [String: InventoryValue] = [:]
+        for (key, value) in mapping { result[try values.name(key, what: "a variable name")] = try values.value(value) }
+        return result
+    }
+}

@@ -84,7 +84,8 @@ public enum YAMLInventoryReader {
             }
             for (hostKey, hostValue) in entries {
                 var pattern = try values.name(hostKey, what: "a host name")
-                var (variables, origins) = try hostValue.map { node throws(Diagnostic) in try self.variables(node, owner: "the host `\(pattern)`") }
+                var (variables, origins) =
+                    try hostValue.map { node throws(Diagnostic) in try self.variables(node, owner: "the host `\(pattern)`") }
                     ?? ([:], [:])
                 if pattern.hasSuffix(":") { throw values.located("`\(pattern)` ends in `:`, which is kept for a port (`host:2222`)", hostKey) }
                 if let port = INIInventoryReader.portSuffix(of: &pattern) {

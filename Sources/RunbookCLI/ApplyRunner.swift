@@ -38,6 +38,15 @@ struct ApplyRunner {
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 
+    /// The inventory sources, absolute, one per line (host lists as given); nil without an inventory.
+    var inventoryPaths: String? {
+        if plan.inventorySource.hasPrefix("(") { return nil }
+        let paths = InventoryFiles.locate(options.inventory, runbookPath: options.file).paths
+        if paths.isEmpty { return nil }
+        return paths.map { FileManager.default.fileExists(atPath: $0) ? URL(fileURLWithPath: $0).standardizedFileURL.path : $0 }
+            .joined(separator: "\n")
+    }
+
     /// What the journal needs to show this run and undo it later; secret `--set` values are masked.
     func journalHeader() -> JournalHeader {
         let path = URL(fileURLWithPath: options.file).standardizedFileURL.path
@@ -45,8 +54,9 @@ struct ApplyRunner {
         var set = options.overrides
         for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = "••••" }
         return JournalHeader(
-            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes), hosts: options.hosts,
-            inventory: plan.inventorySource.hasPrefix("(") ? nil : URL(fileURLWithPath: plan.inventorySource).standardizedFileURL.path,
+            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes),
+            hosts: plan.hosts.map(\.host).joined(separator: ","),
+            inventory: inventoryPaths,
             sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, set: set, release: plan.release)
     }
 }
