@@ -45,7 +45,9 @@ extension InventoryLoader {
 
     /// Ansible's `pathlist`: comma-separated, `~` expanded, relative to `base`.
     static func pathList(_ value: String, base: String, home: String) -> [String] {
-        value.split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }.map { path in
+        value.split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }.map { written in
+            var path = written
+            while path.hasPrefix("./") { path.removeFirst(2) }
             if path == "~" { return home }
             if path.hasPrefix("~/") { return home + path.dropFirst() }
             if path.hasPrefix("/") { return path }
