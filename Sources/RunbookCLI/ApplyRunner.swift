@@ -1,6 +1,7 @@
 import ArgumentParser
 import Execution
 import Foundation
+import Inventory
 import Journal
 import Planning
 
@@ -38,6 +39,12 @@ struct ApplyRunner {
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 
+    /// The pattern as typed; with `--limit`, the hosts it left, so a rollback undoes exactly those.
+    var journalHosts: String {
+        if options.limit != nil { return plan.hosts.map(\.host).joined(separator: ",") }
+        return options.hosts ?? HostPattern.localName
+    }
+
     /// The inventory sources, absolute, one per line (host lists as given); nil without an inventory.
     var inventoryPaths: String? {
         if plan.inventorySource.hasPrefix("(") { return nil }
@@ -55,7 +62,7 @@ struct ApplyRunner {
         for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = "••••" }
         return JournalHeader(
             runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes),
-            hosts: plan.hosts.map(\.host).joined(separator: ","),
+            hosts: journalHosts,
             inventory: inventoryPaths,
             sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, set: set, release: plan.release)
     }
