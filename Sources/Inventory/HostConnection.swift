@@ -18,6 +18,13 @@ public struct HostConnection: Sendable, Hashable {
     public var serverAliveInterval: Int
     public var serverAliveCountMax: Int
 
+    /// `ansible_become` (or `-b`): commands run through sudo as `becomeUser`.
+    public var become = false
+    /// `ansible_become_user`; root when unset.
+    public var becomeUser = "root"
+    /// `-o IdentitiesOnly=yes` in the inventory's ssh arguments.
+    public var identitiesOnly = false
+
     /// The connection of the controller itself.
     public static func local(user: String) -> HostConnection {
         HostConnection(
@@ -25,7 +32,9 @@ public struct HostConnection: Sendable, Hashable {
             knownHostsFiles: [], strictHostKeyChecking: "yes", connectTimeout: 10, serverAliveInterval: 0, serverAliveCountMax: 3)
     }
 
-    /// Resolves a host's connection: inventory variables first, ssh_config second, defaults last.
+    /// Resolves a host's connection as Ansible hands it to ssh: `ansible_*` variables first, then the
+    /// `-o` options of `ansible_ssh_common_args`/`_extra_args`, then ssh_config, then defaults.
+    /// Variables runbook refuses are reported by `ConnectionVariables.check` before this runs.
     public static func resolve(name: String, variables: [String: InventoryValue], sshConfig: SSHConfig, home: String, localUser: String)
         -> HostConnection
     {
@@ -33,34 +42,57 @@ public struct HostConnection: Sendable, Hashable {
             for name in names { if let value = variables[name], value != .null { return value.description } }
             return nil
         }
-        let inventoryAddress = variable("ansible_host", "host", "ansible_ssh_host")
-        let inventoryUser = variable("ansible_user", "user", "ansible_ssh_user")
-        let inventoryPort = variable("ansible_port", "ssh_port", "ansible_ssh_port").flatMap { Int($0) }
-        // ssh_config is matched against the name ssh would be given: the address when set, else the name.
-        let sshName = inventoryAddress ?? name
-        let ssh = sshConfig.settings(for: sshName, user: inventoryUser, port: inventoryPort)
-        var identities: [String] = []
-        if let key = variable("ansible_ssh_private_key_file", "identity_file", "ansible_private_key_file") {
-            identities.append(key.hasPrefix("~/") ? home + key.dropFirst() : key)
+        let options = (try? ConnectionVariables.sshOptions(variables).get()) ?? []
+        func option(_ keyword: String) -> String? { options.first { $0.keyword == keyword }?.value }
+        func expand(_ path: String) -> String { path.hasPrefix("~/") ? home + path.dropFirst() : path }
+        var connection: HostConnection
+        if ConnectionVariables.isLocal(variables) {
+            connection = .local(user: localUser)
+        } else {
+            let inventoryAddress = variable("ansible_host", "ansible_ssh_host")
+            let inventoryUser = variable("ansible_user", "ansible_ssh_user") ?? option("User")
+            let inventoryPort = (variable("ansible_port", "ansible_ssh_port") ?? option("Port")).flatMap { Int($0) }
+            // ssh_config is matched against the name ssh would be given: the address when set, else the name.
+            let sshName = inventoryAddress ?? name
+            let ssh = sshConfig.settings(for: sshName, user: inventoryUser, port: inventoryPort)
+            var identities: [String] = []
+            if let key = variable("ansible_ssh_private_key_file", "ansible_private_key_file") { identities.append(expand(key)) }
+            identities += options.filter { $0.keyword == "IdentityFile" }.map { expand($0.value) }
+            identities += ssh.identityFiles
+            let knownFromOption = option("UserKnownHostsFile").map { $0.split(separator: " ").map { expand(String($0)) } }
+            let knownHosts = knownFromOption ?? (ssh.userKnownHostsFiles.isEmpty ? [home + "/.ssh/known_hosts"] : ssh.userKnownHostsFiles)
+            // Of ProxyJump and ProxyCommand ssh uses whichever it reads first: the options come first.
+            let firstProxy = options.first { $0.keyword == "ProxyJump" || $0.keyword == "ProxyCommand" }
+            var proxyJump = variable("ansible_ssh_proxy_jump") ?? ssh.proxyJump
+            var proxyCommand = variable("ansible_ssh_proxy_command") ?? ssh.proxyCommand
+            if let firstProxy {
+                proxyJump = firstProxy.keyword == "ProxyJump" ? firstProxy.value : nil
+                proxyCommand = firstProxy.keyword == "ProxyCommand" ? firstProxy.value : nil
+                if proxyJump?.lowercased() == "none" { proxyJump = nil }
+                if proxyCommand?.lowercased() == "none" { proxyCommand = nil }
+            }
+            connection = HostConnection(
+                isLocal: false, address: option("HostName") ?? inventoryAddress ?? ssh.hostName ?? name,
+                port: inventoryPort ?? ssh.port ?? 22, user: inventoryUser ?? ssh.user ?? localUser, identityFiles: identities,
+                proxyJump: proxyJump, proxyCommand: proxyCommand, knownHostsFiles: knownHosts,
+                strictHostKeyChecking: option("StrictHostKeyChecking") ?? ssh.strictHostKeyChecking ?? "yes",
+                connectTimeout: option("ConnectTimeout").flatMap { Int($0) } ?? ssh.connectTimeout ?? 10,
+                serverAliveInterval: option("ServerAliveInterval").flatMap { Int($0) } ?? ssh.serverAliveInterval ?? 0,
+                serverAliveCountMax: option("ServerAliveCountMax").flatMap { Int($0) } ?? ssh.serverAliveCountMax ?? 3)
+            connection.identitiesOnly = ["yes", "true"].contains(option("IdentitiesOnly")?.lowercased() ?? "")
         }
-        identities += ssh.identityFiles
-        let knownHosts = ssh.userKnownHostsFiles.isEmpty ? [home + "/.ssh/known_hosts"] : ssh.userKnownHostsFiles
-        return HostConnection(
-            isLocal: false, address: inventoryAddress ?? ssh.hostName ?? name, port: inventoryPort ?? ssh.port ?? 22,
-            user: inventoryUser ?? ssh.user ?? localUser, identityFiles: identities,
-            proxyJump: variable("ansible_ssh_proxy_jump", "proxy_jump") ?? ssh.proxyJump,
-            proxyCommand: variable("ansible_ssh_proxy_command", "proxy_command") ?? ssh.proxyCommand,
-            knownHostsFiles: knownHosts, strictHostKeyChecking: ssh.strictHostKeyChecking ?? "yes",
-            connectTimeout: ssh.connectTimeout ?? 10, serverAliveInterval: ssh.serverAliveInterval ?? 0,
-            serverAliveCountMax: ssh.serverAliveCountMax ?? 3)
+        connection.become = ConnectionVariables.become(variables) ?? false
+        connection.becomeUser = variable("ansible_become_user") ?? "root"
+        return connection
     }
 
     /// `user@address:port`, plus the proxy, for plans and messages.
     public var summary: String {
-        if isLocal { return "local (no SSH)" }
+        if isLocal { return become ? "local (no SSH; sudo as \(becomeUser))" : "local (no SSH)" }
         var text = "\(user)@\(address.contains(":") ? "[\(address)]" : address):\(port)"
         if let proxyJump { text += " via \(proxyJump)" }
         if let proxyCommand { text += " via ProxyCommand `\(proxyCommand)`" }
+        if become { text += " (sudo as \(becomeUser))" }
         return text
     }
 }

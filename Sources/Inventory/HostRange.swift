@@ -7,19 +7,47 @@ public enum HostRange {
         public var description: String { "invalid host range in `\(pattern)`: \(reason)" }
     }
 
-    /// The names a pattern stands for (the pattern itself when it has no range).
+    private enum Segment {
+        case text(String)
+        case range([String])
+    }
+
+    /// The names a pattern stands for (the pattern itself when it has no range). All the ranges of a name
+    /// together may stand for at most `InventoryLimits.maxHostsPerName` hosts, checked before expanding.
     public static func expand(_ pattern: String) throws(Invalid) -> [String] {
         // An IPv6 address in brackets is not a range.
         if pattern.hasPrefix("["), pattern.contains("::") || pattern.filter({ $0 == ":" }).count > 2 {
             return [pattern]
         }
-        guard let open = pattern.firstIndex(of: "[") else { return [pattern] }
-        guard let close = pattern[open...].firstIndex(of: "]") else {
-            throw Invalid(pattern: pattern, reason: "`[` has no `]`")
+        var segments: [Segment] = []
+        var rest = Substring(pattern)
+        var total = 1
+        let limit = InventoryLimits.maxHostsPerName
+        while let open = rest.firstIndex(of: "[") {
+            guard let close = rest[open...].firstIndex(of: "]") else { throw Invalid(pattern: pattern, reason: "`[` has no `]`") }
+            segments.append(.text(String(rest[..<open])))
+            let values = try range(String(rest[rest.index(after: open)..<close]), in: pattern)
+            let (product, overflow) = total.multipliedReportingOverflow(by: values.count)
+            guard !overflow, product <= limit else {
+                throw Invalid(pattern: pattern, reason: "its ranges stand for more than \(limit) hosts")
+            }
+            total = product
+            segments.append(.range(values))
+            rest = rest[rest.index(after: close)...]
         }
-        let prefix = String(pattern[..<open])
-        let suffix = String(pattern[pattern.index(after: close)...])
-        let body = pattern[pattern.index(after: open)..<close]
+        segments.append(.text(String(rest)))
+        var names = [""]
+        for segment in segments {
+            switch segment {
+            case .text(let text): names = names.map { $0 + text }
+            case .range(let values): names = names.flatMap { name in values.map { name + $0 } }
+            }
+        }
+        return names
+    }
+
+    /// The values of one `start:end[:step]` range.
+    private static func range(_ body: String, in pattern: String) throws(Invalid) -> [String] {
         let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || parts.count == 3 else {
             throw Invalid(pattern: pattern, reason: "a range is `[start:end]` or `[start:end:step]`")
@@ -31,27 +59,27 @@ public enum HostRange {
         }
         let start = parts[0]
         let end = parts[1]
-        var middles: [String] = []
+        let limit = InventoryLimits.maxHostsPerName
+        var values: [String] = []
         if let low = Int(start), let high = Int(end) {
             guard low <= high else { throw Invalid(pattern: pattern, reason: "the start is after the end") }
-            guard (high - low) / step < 100_000 else { throw Invalid(pattern: pattern, reason: "the range is larger than 100,000 hosts") }
+            guard (high - low) / step < limit else { throw Invalid(pattern: pattern, reason: "its ranges stand for more than \(limit) hosts") }
             let width = start.count
             let padded = start.hasPrefix("0") && width > 1
             for value in stride(from: low, through: high, by: step) {
                 let digits = String(value)
-                middles.append(padded ? String(repeating: "0", count: max(0, width - digits.count)) + digits : digits)
+                values.append(padded ? String(repeating: "0", count: max(0, width - digits.count)) + digits : digits)
             }
         } else if start.count == 1, end.count == 1, let low = start.unicodeScalars.first, let high = end.unicodeScalars.first,
             low.properties.isAlphabetic, high.properties.isAlphabetic
         {
             guard low.value <= high.value else { throw Invalid(pattern: pattern, reason: "the start is after the end") }
             for value in stride(from: low.value, through: high.value, by: step) {
-                if let scalar = Unicode.Scalar(value) { middles.append(String(scalar)) }
+                if let scalar = Unicode.Scalar(value) { values.append(String(scalar)) }
             }
         } else {
             throw Invalid(pattern: pattern, reason: "the ends must both be numbers or both single letters")
         }
-        let tails = try expand(suffix)
-        return middles.flatMap { middle in tails.map { prefix + middle + $0 } }
+        return values
     }
 }

@@ -1,6 +1,7 @@
 import RunbookLanguage
 
-/// Reads Ansible's INI inventory format: `[group]`, `[group:vars]`, `[group:children]`, `k=v` host vars.
+/// Reads Ansible's INI inventory format as ansible-core's `ini` plugin does: `[group]`, `[group:vars]`,
+/// `[group:children]`, shell-like host lines with `key=value` variables typed as Python literals.
 public enum INIInventoryReader {
     private enum Section {
         case hosts(String)
@@ -10,9 +11,18 @@ public enum INIInventoryReader {
 
     /// Parses the text; errors carry the file, line and column.
     public static func read(_ text: String, path: String) throws(Diagnostic) -> Inventory {
-        let file = SourceFile(path: path, text: text)
         var inventory = Inventory(source: path)
+        try read(SourceFile(path: path, text: text), into: &inventory)
+        inventory.finish()
+        return inventory
+    }
+
+    /// Adds one file's hosts and groups to an inventory (several sources merge, as with several `-i`).
+    static func read(_ file: SourceFile, into inventory: inout Inventory) throws(Diagnostic) {
         var section = Section.hosts("ungrouped")
+        // Groups named by [x:vars] or [x:children] but never declared: Ansible refuses them at the end.
+        var pending: [String: (line: Int, message: String)] = [:]
+        var pendingChildren: [String: [String]] = [:]
         for (index, rawLine) in file.lines.enumerated() {
             let number = index + 1
             let line = String(rawLine).trimmingCharacters()
@@ -20,15 +30,18 @@ public enum INIInventoryReader {
             func fail(_ message: String, column: Int = 1) -> Diagnostic {
                 Diagnostic(message, at: SourceLocation(line: number, column: column, offset: 0), in: file)
             }
-            if line.hasPrefix("[") {
-                guard let close = line.firstIndex(of: "]") else { throw fail("a section header needs a closing `]`") }
-                let header = String(line[line.index(after: line.startIndex)..<close])
-                let pieces = header.split(separator: ":", maxSplits: 1).map(String.init)
-                guard let name = pieces.first, !name.isEmpty else { throw fail("a section needs a group name") }
-                switch pieces.count == 2 ? pieces[1] : nil {
-                case nil:
+            if let bad = InventoryLimits.controlCharacter(in: line, allowLineBreaks: false) {
+                throw fail("the line holds the control character \(bad)")
+            }
+            if line.hasPrefix("["), line.hasSuffix("]") || header(line) != nil {
+                // A line such as `[2001:db8::1]:2222` is a host; one ending in `]` must be a section.
+                guard let (name, kind) = header(line) else {
+                    throw fail("invalid section `\(line)`: a section is [group], [group:vars] or [group:children], without spaces")
+                }
+                let declared = inventory.groups[name] != nil
+                switch kind {
+                case nil, "hosts":
                     section = .hosts(name)
-                    inventory.ensureGroup(name)
                 case "vars": section = .vars(name)
                 case "children": section = .children(name)
                 case let other?:
@@ -36,18 +49,28 @@ public enum INIInventoryReader {
                         "unknown section kind `:\(other)`" + Suggestion.hint(for: other, in: ["vars", "children"])
                             + " (sections are [group], [group:vars] and [group:children])")
                 }
+                if !declared, kind == "vars", pending[name] == nil {
+                    pending[name] = (number, "[\(name):vars] is for a group that is never declared")
+                }
+                inventory.ensureGroup(name)
+                if kind != "vars" {
+                    pending[name] = nil
+                    for parent in pendingChildren.removeValue(forKey: name) ?? [] { inventory.addChild(name, to: parent) }
+                }
                 continue
             }
             switch section {
             case .hosts(let group):
                 let words: [String]
                 do {
-                    words = try split(line)
+                    words = try ShellWords.split(line)
                 } catch {
-                    throw fail(error.message)
+                    throw fail("cannot split the host line: \(error.message)")
                 }
                 guard var pattern = words.first else { continue }
                 var variables: [String: InventoryValue] = [:]
+                if pattern.hasSuffix(":") { throw fail("`\(pattern)` ends in `:`, which is kept for a port (`host:2222`)") }
+                if pattern == "---" { throw fail("`---` starts a YAML document: is this file YAML? (give it a .yml extension)") }
                 // `host:port`, and `[v6addr]:port`, set the SSH port as Ansible does.
                 if let port = portSuffix(of: &pattern) { variables["ansible_port"] = .int(port) }
                 for word in words.dropFirst() {
@@ -55,7 +78,7 @@ public enum INIInventoryReader {
                         throw fail("expected `key=value` after the host name, found `\(word)`")
                     }
                     let key = String(word[..<equals])
-                    variables[key] = literal(String(word[word.index(after: equals)...]))
+                    variables[key] = PythonLiteral.value(String(word[word.index(after: equals)...]))
                 }
                 let names: [String]
                 do {
@@ -63,21 +86,53 @@ public enum INIInventoryReader {
                 } catch {
                     throw fail(error.description)
                 }
-                for name in names { inventory.addHost(name, to: group, variables: variables) }
+                let origins = Dictionary(uniqueKeysWithValues: variables.keys.map { ($0, "\(file.path):\(number)") })
+                for name in names { inventory.addHost(name, to: group, variables: variables, origins: origins) }
             case .vars(let group):
                 guard let equals = line.firstIndex(of: "=") else { throw fail("expected `key=value` in [\(group):vars]") }
                 let key = String(line[..<equals]).trimmingCharacters()
-                let value = String(line[line.index(after: equals)...]).trimmingCharacters()
-                inventory.setVariables([key: .string(unquote(value))], onGroup: group)
+                let value = PythonLiteral.value(String(line[line.index(after: equals)...]).trimmingCharacters())
+                inventory.setVariables([key: value], onGroup: group, origins: [key: "\(file.path):\(number)"])
             case .children(let group):
-                inventory.addChild(line, to: group)
+                guard let child = groupName(line) else { throw fail("`\(line)` is not a group name") }
+                if inventory.groups[child] != nil {
+                    inventory.addChild(child, to: group)
+                } else {
+                    if pending[child] == nil { pending[child] = (number, "[\(group):children] lists `\(child)`, a group that is never declared") }
+                    pendingChildren[child, default: []].append(group)
+                }
             }
         }
-        inventory.finish()
-        return inventory
+        if let (name, entry) = pending.min(by: { $0.value.line < $1.value.line }) {
+            _ = name
+            throw Diagnostic(entry.message, at: SourceLocation(line: entry.line, column: 1, offset: 0), in: file)
+        }
     }
 
-    private static func portSuffix(of pattern: inout String) -> Int? {
+    /// `[name]` or `[name:kind]`, with an optional comment after it, as Ansible's section pattern.
+    private static func header(_ line: String) -> (String, String?)? {
+        guard let close = line.firstIndex(of: "]") else { return nil }
+        let after = String(line[line.index(after: close)...]).trimmingCharacters()
+        guard after.isEmpty || after.hasPrefix("#") else { return nil }
+        let inside = line[line.index(after: line.startIndex)..<close]
+        let pieces = inside.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let name = pieces.first, !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" || $0 == "]" }) else { return nil }
+        if pieces.count == 2 {
+            guard !pieces[1].isEmpty, pieces[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+            return (name, pieces[1])
+        }
+        return (name, nil)
+    }
+
+    private static func groupName(_ line: String) -> String? {
+        var text = line
+        if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
+        let name = text.trimmingCharacters()
+        guard !name.isEmpty, !name.contains(where: { $0 == ":" || $0 == "]" || $0 == " " || $0 == "\t" }) else { return nil }
+        return name
+    }
+
+    static func portSuffix(of pattern: inout String) -> Int? {
         if pattern.hasPrefix("["), let close = pattern.firstIndex(of: "]"), pattern.contains("::") {
             let rest = pattern[pattern.index(after: close)...]
             if rest.hasPrefix(":"), let port = Int(rest.dropFirst()) {
@@ -86,66 +141,22 @@ public enum INIInventoryReader {
             }
             return nil
         }
-        let colons = pattern.filter { $0 == ":" }.count
-        guard colons == 1, let colon = pattern.lastIndex(of: ":"), !pattern.contains("[") || pattern.hasSuffix("]") == false else {
-            return nil
+        // Colons inside a range (`web[1:3]`) are not a port.
+        var depth = 0
+        var colons: [String.Index] = []
+        for index in pattern.indices {
+            switch pattern[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case ":" where depth == 0: colons.append(index)
+            default: break
+            }
         }
+        guard colons.count == 1, let colon = colons.first else { return nil }
         let after = pattern[pattern.index(after: colon)...]
-        guard let port = Int(after), !after.isEmpty else { return nil }
+        guard !after.isEmpty, after.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(after) else { return nil }
         pattern = String(pattern[..<colon])
         return port
-    }
-
-    /// Inline host values are Python-like literals: quoted strings, integers, True/False.
-    static func literal(_ text: String) -> InventoryValue {
-        if text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first {
-            return .string(String(text.dropFirst().dropLast()))
-        }
-        if let value = Int(text) { return .int(value) }
-        if text == "True" || text == "true" { return .bool(true) }
-        if text == "False" || text == "false" { return .bool(false) }
-        return .string(text)
-    }
-
-    private static func unquote(_ text: String) -> String {
-        if text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first {
-            return String(text.dropFirst().dropLast())
-        }
-        return text
-    }
-
-    struct SplitError: Error { var message: String }
-
-    /// Splits a host line like shlex: white space separates, quotes group (and are kept, so a quoted
-    /// value stays a string), `#` at the start of a word starts a comment.
-    static func split(_ line: String) throws(SplitError) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var quote: Character?
-        for character in line {
-            if let open = quote {
-                current.append(character)
-                if character == open { quote = nil }
-                continue
-            }
-            switch character {
-            case " ", "\t":
-                if !current.isEmpty {
-                    words.append(current)
-                    current = ""
-                }
-            case "#" where current.isEmpty:
-                return words
-            case "'", "\"":
-                quote = character
-                current.append(character)
-            default:
-                current.append(character)
-            }
-        }
-        if quote != nil { throw SplitError(message: "a quote is not closed") }
-        if !current.isEmpty { words.append(current) }
-        return words
     }
 }
 

@@ -1,142 +1,124 @@
-import Foundation
 import RunbookLanguage
 import Yams
 
-/// Reads Ansible's YAML inventory format (`all:`, `children:`, `hosts:`, `vars:`).
+/// Reads Ansible's YAML inventory format (`all:`, `children:`, `hosts:`, `vars:`) as ansible-core's
+/// `yaml` plugin does.
 public enum YAMLInventoryReader {
     /// Parses the text; errors carry the file, line and column.
     public static func read(_ text: String, path: String) throws(Diagnostic) -> Inventory {
-        let file = SourceFile(path: path, text: text)
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text, Resolver.basic)
-        } catch let error as YamlError {
-            throw diagnostic(for: error, file: file)
-        } catch {
-            throw Diagnostic("cannot read the YAML: \(error)", at: SourceLocation(line: 1, column: 1, offset: 0), in: file)
-        }
         var inventory = Inventory(source: path)
-        guard let root else { return inventory }
-        guard let mapping = root.mapping else {
-            throw located("the inventory must be a mapping of groups (`all:` at the top)", root, file)
-        }
-        for (key, value) in mapping {
-            guard let name = key.string else { throw located("a group name must be a string", key, file) }
-            try readGroup(name, value, into: &inventory, file: file)
-        }
+        try read(SourceFile(path: path, text: text), into: &inventory)
         inventory.finish()
         return inventory
     }
 
-    private static func readGroup(_ name: String, _ node: Node, into inventory: inout Inventory, file: SourceFile) throws(Diagnostic) {
-        inventory.ensureGroup(name)
-        if Self.isNull(node) { return }
-        guard let mapping = node.mapping else {
-            throw located("the group `\(name)` must be a mapping with `hosts:`, `vars:` or `children:`", node, file)
+    /// Adds one file's hosts and groups to an inventory.
+    static func read(_ file: SourceFile, into inventory: inout Inventory) throws(Diagnostic) {
+        guard let root = try YAMLValues.compose(file) else { return }
+        var reader = Reader(values: YAMLValues(file: file))
+        guard case .mapping(let mapping) = root else {
+            if YAMLValues.isNull(root) { return }
+            throw reader.values.located("the inventory must be a mapping of groups (`all:` at the top)", root)
+        }
+        for (key, _) in mapping where key.string == "plugin" {
+            throw reader.values.located(
+                "this is the configuration of an inventory plugin (`plugin:`), which runbook does not run: export the hosts with `ansible-inventory -i FILE --list -y > hosts.yml` and use that file",
+                key)
         }
         for (key, value) in mapping {
-            switch key.string {
-            case "hosts":
-                if Self.isNull(value) { continue }
-                guard let hosts = value.mapping else {
-                    throw located("`hosts:` of `\(name)` must be a mapping of host names (a list is not Ansible's format)", value, file)
-                }
-                for (hostKey, hostValue) in hosts {
-                    guard let pattern = hostKey.string else { throw located("a host name must be a string", hostKey, file) }
-                    let variables = try variables(hostValue, owner: "the host `\(pattern)`", file: file)
-                    let names: [String]
-                    do {
-                        names = try HostRange.expand(pattern)
-                    } catch {
-                        throw located(error.description, hostKey, file)
-                    }
-                    for host in names { inventory.addHost(host, to: name, variables: variables) }
-                }
-            case "vars":
-                inventory.setVariables(try variables(value, owner: "the group `\(name)`", file: file), onGroup: name)
-            case "children":
-                if Self.isNull(value) { continue }
-                guard let children = value.mapping else {
-                    throw located("`children:` of `\(name)` must be a mapping of group names", value, file)
-                }
-                for (childKey, childValue) in children {
-                    guard let child = childKey.string else { throw located("a group name must be a string", childKey, file) }
-                    inventory.addChild(child, to: name)
-                    try readGroup(child, childValue, into: &inventory, file: file)
-                }
-            default:
-                let word = key.string ?? "?"
-                throw located(
-                    "unknown key `\(word):` in the group `\(name)`" + Suggestion.hint(for: word, in: ["hosts", "vars", "children"])
-                        + " (a group holds `hosts:`, `vars:` and `children:`)", key, file)
-            }
+            let name = try reader.values.name(key, what: "a group name")
+            try reader.readGroup(name, value, into: &inventory, depth: 0)
         }
     }
 
-    private static func variables(_ node: Node, owner: String, file: SourceFile) throws(Diagnostic) -> [String: InventoryValue] {
-        if Self.isNull(node) { return [:] }
-        guard let mapping = node.mapping else { throw located("the variables of \(owner) must be a mapping", node, file) }
-        var result: [String: InventoryValue] = [:]
-        for (key, value) in mapping {
-            guard let name = key.string else { throw located("a variable name must be a string", key, file) }
-            result[name] = self.value(value)
+    private struct Reader {
+        var values: YAMLValues
+
+        mutating func readGroup(_ name: String, _ node: Node, into inventory: inout Inventory, depth: Int) throws(Diagnostic) {
+            guard depth < 200 else { throw values.located("groups are nested more than 200 deep", node) }
+            inventory.ensureGroup(name)
+            if YAMLValues.isNull(node) { return }
+            guard case .mapping(let mapping) = node else {
+                throw values.located("the group `\(name)` must be a mapping with `hosts:`, `vars:` or `children:`", node)
+            }
+            for (key, value) in mapping {
+                try values.spend(key)
+                switch key.string {
+                case "hosts":
+                    try readHosts(of: name, value, into: &inventory)
+                case "vars":
+                    let (variables, origins) = try self.variables(value, owner: "the group `\(name)`")
+                    inventory.setVariables(variables, onGroup: name, origins: origins)
+                case "children":
+                    if YAMLValues.isNull(value) { continue }
+                    if case .scalar = value {
+                        let child = try values.name(value, what: "a group name")
+                        inventory.addChild(child, to: name)
+                        continue
+                    }
+                    guard case .mapping(let children) = value else {
+                        throw values.located("`children:` of `\(name)` must be a mapping of group names", value)
+                    }
+                    for (childKey, childValue) in children {
+                        let child = try values.name(childKey, what: "a group name")
+                        inventory.addChild(child, to: name)
+                        try readGroup(child, childValue, into: &inventory, depth: depth + 1)
+                    }
+                default:
+                    let word = key.string ?? "?"
+                    throw values.located(
+                        "unknown key `\(word):` in the group `\(name)`" + Suggestion.hint(for: word, in: ["hosts", "vars", "children"])
+                            + " (a group holds `hosts:`, `vars:` and `children:`)", key)
+                }
+            }
         }
-        return result
+
+        mutating func readHosts(of group: String, _ node: Node, into inventory: inout Inventory) throws(Diagnostic) {
+            if YAMLValues.isNull(node) { return }
+            var entries: [(Node, Node?)] = []
+            switch node {
+            case .scalar: entries = [(node, nil)]
+            case .mapping(let hosts): entries = hosts.map { ($0.key, $0.value) }
+            default:
+                throw values.located("`hosts:` of `\(group)` must be a mapping of host names (a list is not Ansible's format)", node)
+            }
+            for (hostKey, hostValue) in entries {
+                var pattern = try values.name(hostKey, what: "a host name")
+                var (variables, origins) =
+                    try hostValue.map { node throws(Diagnostic) in try self.variables(node, owner: "the host `\(pattern)`") }
+                    ?? ([:], [:])
+                if pattern.hasSuffix(":") { throw values.located("`\(pattern)` ends in `:`, which is kept for a port (`host:2222`)", hostKey) }
+                if let port = INIInventoryReader.portSuffix(of: &pattern) {
+                    variables["ansible_port"] = variables["ansible_port"] ?? .int(port)
+                    origins["ansible_port"] = origins["ansible_port"] ?? values.origin(hostKey)
+                }
+                let names: [String]
+                do {
+                    names = try HostRange.expand(pattern)
+                } catch {
+                    throw values.located(error.description, hostKey)
+                }
+                for host in names { inventory.addHost(host, to: group, variables: variables, origins: origins) }
+            }
+        }
+
+        mutating func variables(_ node: Node, owner: String) throws(Diagnostic) -> ([String: InventoryValue], [String: String]) {
+            if YAMLValues.isNull(node) { return ([:], [:]) }
+            guard case .mapping(let mapping) = node else { throw values.located("the variables of \(owner) must be a mapping", node) }
+            var result: [String: InventoryValue] = [:]
+            var origins: [String: String] = [:]
+            for (key, value) in mapping {
+                let name = try values.name(key, what: "a variable name")
+                result[name] = try values.value(value)
+                origins[name] = values.origin(key)
+            }
+            return (result, origins)
+        }
     }
 
     /// A plain `~`, `null` or empty scalar (an empty group or host entry).
-    static func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
+    static func isNull(_ node: Node) -> Bool { YAMLValues.isNull(node) }
 
-    /// Types plain scalars as YAML 1.1 does for Ansible (quoted ones stay strings). Done here rather than
-    /// by Yams' regular-expression resolver, which made a 10,000-host inventory take half a second.
-    static func value(_ node: Node) -> InventoryValue {
-        switch node {
-        case .scalar(let scalar):
-            let text = scalar.string
-            guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
-            return plainScalar(text)
-        case .sequence(let sequence): return .list(sequence.map(value))
-        case .mapping(let mapping):
-            var entries: [String: InventoryValue] = [:]
-            for (key, item) in mapping { entries[key.string ?? ""] = value(item) }
-            return .map(entries)
-        case .alias: return .null
-        }
-    }
-
-    static func plainScalar(_ text: String) -> InventoryValue {
-        switch text {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": return .bool(true)
-        case "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": return .bool(false)
-        default: break
-        }
-        guard let first = text.utf8.first,
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "-")
-                || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
-        else { return .string(text) }
-        let digits = text.replacingOccurrences(of: "_", with: "")
-        if let value = Int(digits) { return .int(value) }
-        if digits.hasPrefix("0x"), let value = Int(digits.dropFirst(2), radix: 16) { return .int(value) }
-        if digits.hasPrefix("0o"), let value = Int(digits.dropFirst(2), radix: 8) { return .int(value) }
-        if digits.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let value = Double(digits) { return .double(value) }
-        return .string(text)
-    }
-
-    private static func located(_ message: String, _ node: Node, _ file: SourceFile) -> Diagnostic {
-        let mark = node.mark
-        return Diagnostic(message, at: SourceLocation(line: mark?.line ?? 1, column: mark?.column ?? 1, offset: 0), in: file)
-    }
-
-    private static func diagnostic(for error: YamlError, file: SourceFile) -> Diagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return Diagnostic("invalid YAML: \(problem)", at: SourceLocation(line: mark.line, column: mark.column, offset: 0), in: file)
-        default:
-            return Diagnostic("invalid YAML: \(error)", at: SourceLocation(line: 1, column: 1, offset: 0), in: file)
-        }
-    }
+    /// Types a plain scalar as YAML 1.1 does for Ansible.
+    static func plainScalar(_ text: String) -> InventoryValue { YAMLValues.plainScalar(text) }
 }

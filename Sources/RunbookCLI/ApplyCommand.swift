@@ -10,8 +10,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan and run nothing.")
     var dryRun = false
 
+    @Flag(name: [.customShort("C"), .customLong("check")], help: "Same as --dry-run (Ansible's check mode): print the plan.")
+    var check = false
+
     func run() async throws {
-        if dryRun {
+        if dryRun || check {
             try PlanCommand.printPlan(options)
             return
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Execution
 import Foundation
+import Inventory
 import Journal
 import Planning
 import RunEvents
@@ -68,6 +69,21 @@ struct ApplyRunner {
         if status != 0 { throw ExitCode(status) }
     }
 
+    /// The pattern as typed; with `--limit`, the hosts it left, so a rollback undoes exactly those.
+    var journalHosts: String {
+        if options.limit != nil { return plan.hosts.map(\.host).joined(separator: ",") }
+        return options.hosts ?? HostPattern.localName
+    }
+
+    /// The inventory sources, absolute, one per line (host lists as given); nil without an inventory.
+    var inventoryPaths: String? {
+        if plan.inventorySource.hasPrefix("(") { return nil }
+        let paths = InventoryFiles.locate(options.inventory, runbookPath: options.file).paths
+        if paths.isEmpty { return nil }
+        return paths.map { FileManager.default.fileExists(atPath: $0) ? URL(fileURLWithPath: $0).standardizedFileURL.path : $0 }
+            .joined(separator: "\n")
+    }
+
     /// What the journal needs to show this run and undo it later; secret `--set` values are masked.
     func journalHeader() -> JournalHeader {
         let path = URL(fileURLWithPath: options.file).standardizedFileURL.path
@@ -75,8 +91,9 @@ struct ApplyRunner {
         var set = options.overrides
         for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = "••••" }
         return JournalHeader(
-            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes), hosts: options.hosts,
-            inventory: plan.inventorySource.hasPrefix("(") ? nil : URL(fileURLWithPath: plan.inventorySource).standardizedFileURL.path,
+            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes),
+            hosts: journalHosts,
+            inventory: inventoryPaths,
             sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, set: set, release: plan.release)
     }
 }

@@ -2,46 +2,59 @@ import ArgumentParser
 import Foundation
 import Inventory
 
-/// `runbook hosts [PATTERN]`: the hosts a pattern selects, with their connection and variables.
+/// `runbook hosts [PATTERN]`: the hosts a pattern selects, with their groups, variables and connection.
 struct HostsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hosts", abstract: "List the hosts a pattern selects, with their variables.")
 
     @Argument(help: "A host pattern (default: all).")
     var pattern: String = "all"
 
-    @Option(help: "The inventory file.")
-    var inventory: String?
+    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).")
+    var inventory: [String] = []
+
+    @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects.")
+    var limit: String?
 
     @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
     var sshConfig: String?
 
+    @Option(help: "Output: text or json.")
+    var format: OutputFormat = .text
+
+    @Flag(name: .customLong("list-hosts"), help: "Print only the host names, as `ansible --list-hosts` does.")
+    var listHosts = false
+
     /// Variable names whose values are never printed.
-    static func isSecretName(_ name: String) -> Bool {
-        let lowered = name.lowercased()
-        return ["pass", "secret", "token", "passphrase", "api_key", "apikey", "credential"].contains { lowered.contains($0) }
-    }
+    static func isSecretName(_ name: String) -> Bool { HostReport.isSecretName(name) }
 
     func run() throws {
         let hostPattern = HostPattern(pattern)
         let inventory = try InventoryFiles.load(explicit: inventory, runbookPath: nil, pattern: hostPattern)
         let ssh = try InventoryFiles.sshConfig(sshConfig)
         if hostPattern.isLocal(in: inventory) {
-            Output.print("local  (the machine running runbook; no SSH)")
+            switch format {
+            case .text: Output.print("local  (the machine running runbook; no SSH)")
+            case .json: Output.print("{\"schema_version\":1,\"hosts\":[{\"name\":\"local\",\"groups\":[],\"vars\":{},\"ssh\":null,\"become\":null}]}")
+            }
             return
         }
-        let names = try InventoryFiles.select(hostPattern, from: inventory)
-        let home = NSHomeDirectory()
-        let localUser = SSHConfig.currentUser
-        for name in names {
-            guard let host = inventory.host(named: name) else { continue }
-            let variables = inventory.variables(of: host)
-            let connection = HostConnection.resolve(
-                name: name, variables: variables, sshConfig: ssh, home: home, localUser: localUser)
-            Output.print("\(name)  \(connection.summary)  groups: \(host.groups.joined(separator: ", "))")
-            for key in variables.keys.sorted() {
-                let value = Self.isSecretName(key) ? "••••" : (variables[key]?.description ?? "")
-                Output.print("    \(key) = \(value)")
-            }
+        var names = try InventoryFiles.select(hostPattern, from: inventory)
+        if let limit {
+            let allowed = Set(try InventoryFiles.select(HostPattern(limit), from: inventory))
+            names = names.filter { allowed.contains($0) }
+        }
+        if listHosts { throw InventoryFiles.listHosts(names) }
+        let reports: [HostReport]
+        do {
+            reports = try HostReport.make(
+                names: names, inventory: inventory, sshConfig: ssh, home: NSHomeDirectory(), localUser: SSHConfig.currentUser)
+        } catch {
+            Output.error("error: \(error.message)")
+            throw ExitStatus.usage
+        }
+        switch format {
+        case .json: Output.print(HostReport.json(reports))
+        case .text: for report in reports { Output.print(report.textLines.joined(separator: "\n")) }
         }
     }
 }

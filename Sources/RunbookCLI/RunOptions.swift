@@ -15,14 +15,30 @@ struct RunOptions: ParsableArguments {
     @ArgumentParser.Argument(help: "The runbook file.")
     var file: String
 
-    @Option(help: "The hosts to run on: an Ansible host pattern (all, web, web*, web:&prod, web:!web3); default local.")
-    var hosts: String = HostPattern.localName
+    @Option(
+        help: "The hosts to run on: an Ansible host pattern (all, web, web[0], web*, web:&prod, web:!web3); required when an inventory is found, else local."
+    )
+    var hosts: String?
 
-    @Option(help: "The inventory file (default: $RUNBOOK_INVENTORY, then inventory/hosts.yml or hosts.ini).")
-    var inventory: String?
+    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).")
+    var inventory: [String] = []
 
-    @Option(name: .customLong("set"), help: "Set a parameter: --set name=value (repeatable; wins over the inventory).")
+    @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects (alone: all hosts in the limit).")
+    var limit: String?
+
+    @Option(
+        name: [.customShort("e"), .customLong("set")],
+        help: "Set a parameter: name=value, @FILE (YAML or JSON) or a JSON/YAML mapping (repeatable; wins over the inventory).")
     var assignments: [String] = []
+
+    @Option(name: [.customShort("u"), .customLong("user")], help: "The SSH user where the inventory sets no ansible_user.")
+    var user: String?
+
+    @Flag(name: [.customShort("b"), .customLong("become")], help: "Run commands through sudo where the inventory sets no ansible_become.")
+    var become = false
+
+    @Flag(name: .customLong("list-hosts"), help: "Print the hosts the pattern selects and stop.")
+    var listHosts = false
 
     @Option(help: "Hosts per batch: a count or a percentage (overrides `rollout serial:`).")
     var serial: String?
@@ -39,7 +55,7 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Leave failed hosts as they are instead of rolling them back.")
     var noRollback = false
 
-    @Option(help: "Hosts worked on at the same time.")
+    @Option(name: [.customShort("f"), .customLong("forks")], help: "Hosts worked on at the same time.")
     var forks: Int = 50
 
     @Option(help: "Output: text or json.")
@@ -64,8 +80,8 @@ struct RunOptions: ParsableArguments {
     var runID: String?
 
     func validate() throws {
-        for assignment in assignments where !assignment.contains("=") {
-            throw ValidationError("--set takes name=value, not `\(assignment)`")
+        for assignment in assignments where !assignment.contains("=") && !assignment.hasPrefix("@") && !assignment.hasPrefix("{") {
+            throw ValidationError("--set takes name=value, @FILE or a mapping, not `\(assignment)`")
         }
         if let serial, HostCount(parsing: serial) == nil { throw ValidationError("--serial takes a count or a percentage such as 25%, not `\(serial)`") }
         if let maxFail, HostCount(parsing: maxFail) == nil {
@@ -76,9 +92,20 @@ struct RunOptions: ParsableArguments {
         if forks < 1 { throw ValidationError("--forks takes 1 or more") }
     }
 
+    /// `-e` values, later ones winning; `@FILE` and mappings are read as YAML (JSON is YAML).
     var overrides: [String: String] {
+        (try? readOverrides()) ?? [:]
+    }
+
+    func readOverrides() throws(Diagnostic) -> [String: String] {
         var result: [String: String] = [:]
         for assignment in assignments {
+            if assignment.hasPrefix("@") || assignment.hasPrefix("{") {
+                let values =
+                    assignment.hasPrefix("@") ? try ExtraVars.load(path: String(assignment.dropFirst())) : try ExtraVars.parse(assignment)
+                for (name, value) in values { result[name] = value.description }
+                continue
+            }
             guard let equals = assignment.firstIndex(of: "=") else { continue }
             result[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
         }
@@ -94,12 +121,18 @@ struct RunOptions: ParsableArguments {
     /// Loads the runbook, inventory and ssh_config and makes the plan; any error exits 2 before anything runs.
     func makePlan() throws -> RunPlan {
         let runbook = try RunbookFiles.loadOrExit(file)
-        let pattern = HostPattern(hosts)
-        let inventory = try InventoryFiles.load(explicit: inventory, runbookPath: file, pattern: pattern)
+        let (inventory, pattern) = try selection()
         let ssh = try InventoryFiles.sshConfig(sshConfig)
+        let extra: [String: String]
+        do {
+            extra = try readOverrides()
+        } catch {
+            Output.error(error.description)
+            throw ExitStatus.usage
+        }
         let ids = Planner.makeIDs()
         let planner = Planner(
-            runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: overrides, rollout: rolloutOverrides,
+            runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
             runID: runID ?? ids.runID, release: runID.map { _ in "20000101000000" } ?? ids.release)
         do {
             return try planner.plan(hosts: pattern)
@@ -107,6 +140,43 @@ struct RunOptions: ParsableArguments {
             Output.error(error.description)
             throw ExitStatus.usage
         }
+    }
+
+    /// The inventory and the pattern of the hosts to plan for: `--hosts` narrowed by `--limit`. With an
+    /// inventory found, `--hosts` (or `--limit`) is required: runbook never falls back to this machine.
+    func selection() throws -> (Inventory, HostPattern) {
+        let located = InventoryFiles.locate(inventory, runbookPath: file)
+        guard let hostsText = hosts ?? limit.map({ _ in "all" }) ?? (located.paths.isEmpty ? HostPattern.localName : nil) else {
+            Output.error(
+                "error: an inventory was found (\(located.paths.joined(separator: ", ")), from \(located.origin)): say which hosts with --hosts PATTERN (all, a group, a host), or --hosts local for this machine"
+            )
+            throw ExitStatus.usage
+        }
+        var pattern = HostPattern(hostsText)
+        var inventory = try InventoryFiles.load(located, pattern: pattern)
+        if let user { inventory.commandLineDefaults["ansible_user"] = .string(user) }
+        if become { inventory.commandLineDefaults["ansible_become"] = .bool(true) }
+        if pattern.isLocal(in: inventory) {
+            if limit != nil {
+                Output.error("error: --limit selects inventory hosts; it does not apply to --hosts local")
+                throw ExitStatus.usage
+            }
+            if listHosts { throw InventoryFiles.listHosts([HostPattern.localName]) }
+            return (inventory, pattern)
+        }
+        var names = try InventoryFiles.select(pattern, from: inventory)
+        if let limit {
+            let allowed = Set(try InventoryFiles.select(HostPattern(limit), from: inventory))
+            names = names.filter { allowed.contains($0) }
+            guard !names.isEmpty else {
+                Output.error("error: no host of --hosts \(hostsText) is in --limit \(limit)")
+                throw ExitStatus.usage
+            }
+            pattern = HostPattern(names.joined(separator: ","))
+        }
+        try InventoryFiles.check(names, in: inventory)
+        if listHosts { throw InventoryFiles.listHosts(names) }
+        return (inventory, pattern)
     }
 }
 
@@ -122,22 +192,58 @@ enum InventoryFiles {
         }
     }
 
-    static func load(explicit: String?, runbookPath: String?, pattern: HostPattern) throws -> Inventory {
-        let path = InventoryLoader.locate(
+    /// The inventory sources the search order finds.
+    static func locate(_ explicit: [String], runbookPath: String?) -> (paths: [String], origin: String) {
+        InventoryLoader.locate(
             explicit: explicit, runbookPath: runbookPath, environment: ProcessInfo.processInfo.environment,
             currentDirectory: FileManager.default.currentDirectoryPath)
-        guard let path else {
+    }
+
+    /// Reads the located sources; with none, only `--hosts local` has hosts.
+    static func load(_ located: (paths: [String], origin: String), pattern: HostPattern) throws -> Inventory {
+        guard !located.paths.isEmpty else {
             if pattern.text == HostPattern.localName { return Inventory.localOnly() }
             Output.error(
-                "error: no inventory for --hosts \(pattern.text): give --inventory PATH, set RUNBOOK_INVENTORY, or create inventory/hosts.yml")
+                "error: no inventory for --hosts \(pattern.text): give -i PATH, set RUNBOOK_INVENTORY or ANSIBLE_INVENTORY, or create inventory/hosts.yml"
+            )
             throw ExitStatus.usage
         }
         do {
-            return try InventoryLoader.load(path: path)
+            return try InventoryLoader.load(paths: located.paths)
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage
         }
+    }
+
+    static func load(explicit: [String], runbookPath: String?, pattern: HostPattern) throws -> Inventory {
+        try load(locate(explicit, runbookPath: runbookPath), pattern: pattern)
+    }
+
+    /// A journal's inventory: its sources one per line.
+    static func load(explicit: String?, runbookPath: String?, pattern: HostPattern) throws -> Inventory {
+        let paths = explicit.map { $0.split(separator: "\n").map(String.init) } ?? []
+        return try load(explicit: paths, runbookPath: runbookPath, pattern: pattern)
+    }
+
+    /// Refuses hosts whose variables runbook cannot honour (Jinja, passwords, vault, other connections).
+    static func check(_ names: [String], in inventory: Inventory) throws {
+        for name in names {
+            guard let host = inventory.host(named: name) else { continue }
+            do {
+                _ = try inventory.checkedVariables(of: host)
+            } catch {
+                Output.error("error: \(error.message)")
+                throw ExitStatus.usage
+            }
+        }
+    }
+
+    /// Prints the selected hosts as `ansible --list-hosts` does; the returned status ends the command.
+    static func listHosts(_ names: [String]) -> ExitCode {
+        Output.print("  hosts (\(names.count)):")
+        for name in names { Output.print("    \(name)") }
+        return ExitCode.success
     }
 
     static func sshConfig(_ explicit: String?) throws -> SSHConfig {

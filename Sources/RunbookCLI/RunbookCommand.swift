@@ -8,6 +8,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         commandName: "runbook",
         abstract: "Executable, checked and reversible deployment runbooks.",
         discussion: "Runbooks are written in a strict subset of Ruby syntax (see docs/language.md).",
+        version: "runbook \(RunbookCommand.version)",
         subcommands: [
             ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self, UnlockCommand.self,
             HistoryCommand.self, ShowCommand.self, RollbackCommand.self,
@@ -15,6 +16,9 @@ public struct RunbookCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// The release this binary was built from.
+    public static let version = "0.2.0"
 }
 
 extension RunbookCommand {

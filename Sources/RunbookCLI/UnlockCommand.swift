@@ -17,8 +17,8 @@ struct UnlockCommand: AsyncParsableCommand {
     @Flag(help: "Remove locks even when their run may be alive or ran from another machine.")
     var force = false
 
-    @Option(help: "The inventory file.")
-    var inventory: String?
+    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).")
+    var inventory: [String] = []
 
     @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
     var sshConfig: String?

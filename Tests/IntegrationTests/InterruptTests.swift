@@ -118,7 +118,7 @@ var runbookBinary: String {
           end
         end
         """.write(toFile: "\(folder)/tty.rb", atomically: true, encoding: .utf8)
-        let command = "\(runbookBinary) apply \(folder)/tty.rb --journal \(folder)/journal"
+        let command = "\(runbookBinary) apply \(folder)/tty.rb --hosts local --journal \(folder)/journal"
         let result = try runProcess(["/usr/bin/script", "-qec", command, "/dev/null"], environment: ["TERM": "xterm"])
         #expect(result.status == 0, "\(result.stdout)")
         // The live block is redrawn in place (cursor up, clear to the end) with both running steps.

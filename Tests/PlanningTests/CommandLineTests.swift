@@ -56,7 +56,7 @@ struct RunbookBinary {
         let missing = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--hosts", "nosuch"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("`nosuch` is neither a host nor a group of"))
-        let badSet = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--set", "port=99999"])
+        let badSet = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--hosts", "local", "--set", "port=99999"])
         #expect(badSet.status == 2)
         #expect(badSet.stderr.contains("the parameter `port` is `99999` (from --set), which is not a port (1-65535) (host: local)"))
         let usage = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--serial", "lots"])
