@@ -6,7 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "runbook", targets: ["runbook"]),
-        .library(name: "RunbookKit", targets: ["RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution"]),
+        .library(
+            name: "RunbookKit", targets: ["Wire", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,16 +20,17 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "CSystem"),
+        .target(name: "Wire"),
         .target(name: "RunbookLanguage"),
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors"]),
-        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Planning", "Inventory"]),
-        .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors"]),
-        .target(name: "Supervisors", dependencies: ["RunbookModel"]),
+        .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors", "Wire", "RunbookLanguage"]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire"]),
+        .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
+        .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
         .target(name: "Journal", dependencies: ["RunEvents"]),
-        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents"]),
+        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
@@ -40,14 +42,15 @@ let package = Package(
         .testTarget(name: "RunbookLanguageTests", dependencies: ["RunbookLanguage"]),
         .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel"], resources: []),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI", "TestSupport"]),
-        .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/Support"),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI", "TestSupport", "Wire"]),
+        .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport"]),
+            name: "IntegrationTests",
+            dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import Planning
 import RunbookModel
 import Supervisors
 import Transport
+import Wire
 
 /// What one evaluation of an assertion found.
 public struct CheckResult: Sendable, Hashable {
@@ -24,27 +25,31 @@ public struct CheckResult: Sendable, Hashable {
 /// verification started (restart counters and pids), since `restarts` is a delta over a window.
 public actor CheckEvaluator {
     private let transport: any Transport
+    private let secrets: [String: String]
     private let adapter: (any SupervisorAdapter)?
     private let started: Date
     private var restartBaselines: [String: Int] = [:]
     private var lastPIDs: [String: Int] = [:]
     private var pidRestarts: [String: Int] = [:]
 
-    public init(transport: any Transport, adapter: (any SupervisorAdapter)?, started: Date = Date()) {
+    public init(transport: any Transport, secrets: [String: String] = [:], adapter: (any SupervisorAdapter)?, started: Date = Date()) {
         self.transport = transport
+        self.secrets = secrets
         self.adapter = adapter
         self.started = started
     }
 
-    public func evaluate(_ check: PlannedCheck) async -> CheckResult {
+    /// Evaluates a check by sending its planned probe (`check.probe` when none is given).
+    public func evaluate(_ check: PlannedCheck, probe given: HostCommand? = nil) async -> CheckResult {
         let expected = check.display
+        let probe = given ?? check.probe
         do throws(TransportError) {
             switch check {
             case .listening(let port, let address, let family, let process):
-                let listeners = try await self.listeners(port)
+                let listeners = try await self.listeners(port, probe: probe)
                 return Self.judgeListening(listeners, port: port, address: address, family: family, process: process)
             case .notListening(let port):
-                let listeners = try await self.listeners(port)
+                let listeners = try await self.listeners(port, probe: probe)
                 return CheckResult(
                     holds: listeners.isEmpty, expected: expected,
                     found: listeners.isEmpty ? "nothing listens on port \(port)" : listeners.map(\.description).joined(separator: ", "))
@@ -60,8 +65,8 @@ public actor CheckEvaluator {
                 return CheckResult(
                     holds: problems.isEmpty, expected: expected,
                     found: problems.isEmpty ? "status \(response.status)" : problems.joined(separator: " and ") + Self.bodyTail(response.body))
-            case .command(let command, let exit, let contains):
-                let result = try await transport.exec(command.script, timeout: 60, output: nil)
+            case .command(_, let exit, let contains):
+                let result = try await run(probe)
                 let output = result.stdout + result.stderr
                 var problems: [String] = []
                 if result.exitStatus != Int32(exit) || result.signal != nil {
@@ -72,23 +77,38 @@ public actor CheckEvaluator {
                     holds: problems.isEmpty, expected: expected,
                     found: problems.isEmpty ? "exit \(result.exitStatus)" : problems.joined(separator: " and ") + Self.bodyTail(output))
             case .file(let path, let exists):
-                let result = try await transport.exec("test -e " + ShellQuote.quote(path), timeout: 30, output: nil)
+                let result = try await run(probe)
+                // `test -e` exits 1 for "absent"; anything else is no answer, never a pass.
+                guard result.exitStatus <= 1, !result.timedOut else {
+                    return CheckResult(holds: false, expected: expected, found: "cannot check \(path): \(Self.reason(result))")
+                }
                 let present = result.exitStatus == 0
                 return CheckResult(holds: present == exists, expected: expected, found: present ? "\(path) exists" : "\(path) does not exist")
-            case .restarts(let app, let status, let max, let over):
-                return try await restarts(app: app, status: status, max: max, over: over, expected: expected)
+            case .restarts(let app, _, let max, let over):
+                return try await restarts(app: app, probe: probe, max: max, over: over, expected: expected)
             }
         } catch {
             return CheckResult(holds: false, expected: expected, found: error.message)
         }
     }
 
-    private func listeners(_ port: Int) async throws(TransportError) -> [Listener] {
-        let result = try await transport.exec(SocketTable.script(port: port), timeout: 30, output: nil)
+    /// Sends a planned probe; a check without one was planned wrong and fails (never passes).
+    private func run(_ probe: HostCommand?) async throws(TransportError) -> ExecResult {
+        guard let probe else { throw TransportError(.local, host: transport.host, "this check has no planned probe") }
+        return try await transport.run(probe, secrets: secrets)
+    }
+
+    private func listeners(_ port: Int, probe: HostCommand?) async throws(TransportError) -> [Listener] {
+        let result = try await run(probe)
         guard result.exitStatus == 0 else {
-            throw TransportError(.channel, host: transport.host, "cannot read /proc/net/tcp: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw TransportError(.channel, host: transport.host, "cannot read the socket table on this host: \(Self.reason(result))")
         }
         return SocketTable.parse(result.stdout)
+    }
+
+    static func reason(_ result: ExecResult) -> String {
+        let text = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
     }
 
     /// `address` matches the bound address exactly: a `[::]` socket does not satisfy "0.0.0.0", even
@@ -111,10 +131,10 @@ public actor CheckEvaluator {
         return CheckResult(holds: !matching.isEmpty, expected: expected, found: found)
     }
 
-    private func restarts(app: String, status: ShellCommand, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
+    private func restarts(app: String, probe: HostCommand?, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
         -> CheckResult
     {
-        let result = try await transport.exec(status.script, timeout: 30, output: nil)
+        let result = try await run(probe)
         guard let adapter else { return CheckResult(holds: false, settled: true, expected: expected, found: "no supervisor is set for this host") }
         let current: ProcessStatus
         do {

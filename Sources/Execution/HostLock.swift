@@ -1,110 +1,57 @@
 import Foundation
-import RunbookModel
+import Planning
 import Transport
+import Wire
 
-/// The lock a run holds on a host: a folder made with an atomic `mkdir`, holding who took it.
-/// It stops two runs (two deploys, a deploy and a recover) from changing one host at the same time.
-public struct HostLock: Sendable {
-    /// Where locks live on hosts: world-writable with the sticky bit, like /tmp, so runs by different
-    /// users still see each other's locks.
-    public static let defaultFolder = "/tmp/runbook-locks"
-
-    public var folder: String
-    public var name: String
-    public var runID: String
-    public var controller: String
-    public var pid: Int32
-
-    public init(
-        name: String, runID: String, folder: String? = nil, controller: String = ProcessInfo.processInfo.hostName, pid: Int32 = getpid()
-    ) {
-        self.folder = folder ?? Self.defaultFolder
-        self.name = name
-        self.runID = runID
-        self.controller = controller
-        self.pid = pid
+/// Takes a host's lock by sending the host's planned start command (which also reports what the host
+/// lacks), retrying it every second while another run holds the lock and `wait` lasts.
+enum HostLock {
+    /// The outcome of the start command.
+    enum Started: Sendable {
+        /// The lock is ours (or there is none); the requirements the host lacks.
+        case taken(missing: Set<Requirement>)
+        case held(by: String)
+        case failed(String)
     }
 
-    var path: String { "\(ShellQuote.quote(folder))/\(ShellWord.safe(name)).lock" }
-
-    /// Takes the lock, or exits 3 printing the holder's owner file.
-    var acquireScript: String {
-        let started = Date.ISO8601FormatStyle().format(Date())
-        return """
-            d=\(ShellQuote.quote(folder)); l=\(path)
-            if [ ! -d "$d" ]; then mkdir -p "$d" 2>/dev/null && chmod 1777 "$d" 2>/dev/null; fi
-            if mkdir "$l" 2>/dev/null; then
-              printf 'run_id=%s\\ncontroller=%s\\npid=%s\\nstarted=%s\\nuser=%s\\n' \(ShellQuote.quote(runID)) \(ShellQuote.quote(controller)) \(pid) \(started) "$(id -un)" > "$l/owner"
-              echo acquired
-            elif [ -d "$l" ]; then
-              cat "$l/owner" 2>/dev/null || echo 'run_id=?'
-              exit 3
-            else
-              echo "cannot create $l (is $d writable by $(id -un)?)" >&2
-              exit 4
-            fi
-            """
+    static func start(_ command: HostCommand, context: HostContext, wait: Double, stop: StopSignal) async -> Started {
+        let until = Date().addingTimeInterval(wait)
+        while true {
+            let result: ExecResult
+            do throws(TransportError) {
+                result = try await context.send(command)
+            } catch {
+                return .failed(error.message)
+            }
+            if result.exitStatus == 0 { return .taken(missing: missing(in: result.stdout)) }
+            if result.exitStatus != 3 {
+                let reason = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+                return .failed("cannot take the host lock: \(reason.isEmpty ? "exit \(result.exitStatus)" : reason)")
+            }
+            if Date() >= until { return .held(by: describeHolder(result.stdout)) }
+            if await !stop.sleep(seconds: 1) { return .failed("stopped while waiting for the host lock") }
+        }
     }
 
-    /// Releases the lock only when this run holds it.
-    var releaseScript: String {
-        "l=\(path); if grep -qx \(ShellQuote.quote("run_id=" + runID)) \"$l/owner\" 2>/dev/null; then rm -rf \"$l\"; fi"
+    /// The requirements the start command reported missing.
+    static func missing(in output: String) -> Set<Requirement> {
+        Set(
+            output.split(separator: "\n").compactMap { line in
+                line.hasPrefix(HostBookends.missingPrefix) ? Requirement(rawValue: String(line.dropFirst(HostBookends.missingPrefix.count))) : nil
+            })
     }
 
-    /// Reads an owner file into "run R from controller C (pid P, since T)".
+    /// Reads owner-file lines into "run R from controller C (user U, since T)".
     static func describeHolder(_ owner: String) -> String {
         var fields: [String: String] = [:]
         for line in owner.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
             fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
-        return
-            "run \(fields["run_id"] ?? "?") from \(fields["controller"] ?? "?") (pid \(fields["pid"] ?? "?"), user \(fields["user"] ?? "?"), since \(fields["started"] ?? "?"))"
-    }
-
-    /// The outcome of trying to take the lock.
-    enum Acquired: Sendable {
-        case taken
-        case held(by: String)
-        case failed(String)
-    }
-
-    /// Tries until `wait` runs out (a held lock is retried every second) or the run is stopped.
-    func acquire(on transport: any Transport, wait: Double, stop: StopSignal? = nil) async -> Acquired {
-        let until = Date().addingTimeInterval(wait)
-        while true {
-            let result: ExecResult
-            do throws(TransportError) {
-                result = try await transport.exec(acquireScript, timeout: 30, output: nil)
-            } catch {
-                return .failed(error.message)
-            }
-            if result.exitStatus == 0 { return .taken }
-            if result.exitStatus != 3 { return .failed("cannot take the lock \(path): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
-            if Date() >= until { return .held(by: Self.describeHolder(result.stdout)) }
-            if let stop, !(await stop.sleep(seconds: min(1, until.timeIntervalSinceNow))) {
-                return .failed("stopped while waiting for the lock held by \(Self.describeHolder(result.stdout))")
-            }
-            if stop == nil { try? await Task.sleep(for: .seconds(1)) }
+        let lock = fields["lock"].map { " (lock \($0))" } ?? ""
+        if fields["planted"] != nil {
+            return "a lock folder whose owner file belongs to another user (folder owned by \(fields["user"] ?? "?"))\(lock): remove it by hand"
         }
-    }
-
-    func release(on transport: any Transport) async {
-        _ = try? await transport.exec(releaseScript, timeout: 30, output: nil)
-    }
-
-    /// Lists the locks in a folder: `NAME.lock<TAB>owner fields` per line.
-    static func listScript(folder: String) -> String {
-        """
-        for l in \(ShellQuote.quote(folder))/*.lock; do [ -d "$l" ] || continue; printf '%s\\t' "$(basename "$l")"; tr '\\n' ' ' < "$l/owner" 2>/dev/null; echo; done
-        """
-    }
-}
-
-/// Lock names as path components.
-enum ShellWord {
-    /// A lock name reduced to characters safe in a path.
-    static func safe(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        return "run \(fields["run_id"] ?? "?") from \(fields["controller"] ?? "?") (user \(fields["user"] ?? "?"), since \(fields["started"] ?? "?"))\(lock)"
     }
 }

@@ -5,6 +5,7 @@ import RunEvents
 import RunbookModel
 import Supervisors
 import Transport
+import Wire
 
 /// An action that ran to completion on a host, kept for its undo and its cleanup.
 struct CompletedAction: Sendable {
@@ -83,6 +84,8 @@ final class HostRunner: @unchecked Sendable {
     let context: HostContext
     /// Set once this run holds the host's lock (written before any step, read at the end).
     var lockTaken = false
+    /// What the host's start command reported missing (set before any step).
+    var missing: Set<Requirement> = []
     let operations: OperationRunner
     let stop: StopSignal
     let parallelSteps: Int
@@ -212,12 +215,11 @@ final class HostRunner: @unchecked Sendable {
         for guardCheck in action.guards {
             let result: ExecResult
             do throws(TransportError) {
-                result = try await context.transport.exec(
-                    guardCheck.command.script, timeout: OperationRunner.limit(60, deadline: deadline), output: nil)
+                result = try await context.send(guardCheck.command)
             } catch {
                 throw OperationFailure(message: context.redactor.redact(error.message))
             }
-            if result.timedOut { throw OperationFailure(message: "the guard `\(guardCheck.command.display)` timed out") }
+            if result.timedOut { throw OperationFailure(message: "the guard `\(guardCheck.command.body.display)` timed out") }
             let succeeded = result.exitStatus == 0 && result.signal == nil
             if succeeded == guardCheck.skipsOnSuccess { return guardCheck.skipReason }
         }
@@ -227,7 +229,7 @@ final class HostRunner: @unchecked Sendable {
     private func verify(_ verification: PlannedVerification) async -> OperationFailure? {
         context.emit(.verifyStarted(name: verification.name))
         let started = Date()
-        let evaluator = CheckEvaluator(transport: context.transport, adapter: context.adapter, started: started)
+        let evaluator = CheckEvaluator(transport: context.transport, secrets: context.plan.secretValues, adapter: context.adapter, started: started)
         // A restarts window longer than `within` is still watched to its end.
         var seconds = Double(verification.within.milliseconds) / 1000
         for check in verification.checks {
@@ -237,7 +239,10 @@ final class HostRunner: @unchecked Sendable {
         var interval = 0.25
         while true {
             var results: [CheckResult] = []
-            for check in verification.checks { results.append(await evaluator.evaluate(check)) }
+            for (index, check) in verification.checks.enumerated() {
+                let probe = index < verification.probes.count ? verification.probes[index] : check.probe
+                results.append(await evaluator.evaluate(check, probe: probe))
+            }
             let allHold = results.allSatisfy(\.holds)
             let settledFailure = results.contains { !$0.holds && $0.settled }
             if allHold || settledFailure || Date() >= deadline || stop.graceful {
@@ -262,6 +267,9 @@ final class HostRunner: @unchecked Sendable {
     func rollBack() async -> [String] {
         // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
         let operations = OperationRunner(context: context, stop: StopSignal())
+        // The rollback block is for hosts this run changed: after a failure before any change (a
+        // precheck-like first step) there is nothing to put back and the live app is left alone.
+        let changedAnything = !ledger.all.isEmpty
         var left: [String] = []
         for completed in ledger.all.reversed() where !completed.action.undo.isEmpty {
             var ok = true
@@ -280,7 +288,7 @@ final class HostRunner: @unchecked Sendable {
             context.emit(.undo(step: completed.step, action: completed.action.summary, commands: description, ok: ok, message: message))
         }
         ledger.removeAll()
-        for action in plan.rollback {
+        for action in plan.rollback where changedAnything {
             do throws(OperationFailure) {
                 if let reason = try await skipReason(action, step: "rollback", deadline: nil) {
                     context.emit(.actionSkipped(step: "rollback", action: action.summary, reason: reason))
@@ -301,19 +309,53 @@ final class HostRunner: @unchecked Sendable {
         return left
     }
 
-    /// Removes what completed actions moved aside; run only once the host's changes are final.
-    func cleanUp() async {
-        for completed in ledger.all {
-            for command in completed.action.cleanup {
-                do throws(OperationFailure) {
-                    try await operations.shell(command, step: completed.step, timeout: 300, stream: false)
-                } catch {
-                    context.emit(.note("cleanup after \(completed.step) failed: \(error.message); the moved-aside copy is still there"))
-                }
+    /// The host's last command: after a pass, the planned cleanup (what was moved aside is removed)
+    /// and the lock's release in one exec; otherwise the release alone. Run once its changes are final.
+    func finish(passed: Bool) async {
+        let cleanups = plan.steps.flatMap(\.actions).flatMap(\.cleanup)
+        guard let command = passed ? plan.finish : (lockTaken ? plan.release : nil) else { return }
+        do throws(TransportError) {
+            let result = try await context.send(command)
+            for line in result.stdout.split(separator: "\n") where line.hasPrefix(HostBookends.cleanupFailedPrefix) {
+                guard let index = Int(line.dropFirst(HostBookends.cleanupFailedPrefix.count)), index < cleanups.count else { continue }
+                context.emit(.note("cleanup failed: `\(cleanups[index].display)`; the moved-aside copy is still there"))
+            }
+            if result.exitStatus != 0 && lockTaken {
+                context.emit(.note("the host lock may still be held: \(OperationRunner.reason(result))"))
+            }
+        } catch {
+            if lockTaken, let release = plan.release {
+                context.emit(
+                    .note(
+                        "could not release the host lock (\(error.message)); clear it with: runbook unlock --hosts \(context.host) (it runs `\(release.body.display.firstLineForMessages)`)"
+                    ))
             }
         }
-        ledger.removeAll()
+        lockTaken = false
+        if passed { ledger.removeAll() }
     }
 
     var changed: Bool { !ledger.all.isEmpty }
+
+    /// "cannot check X on this host: Y is missing" for every check or action that needs what the
+    /// host lacks, or nil when nothing does.
+    func unmetRequirements() -> String? {
+        guard !missing.isEmpty else { return nil }
+        var problems: [String] = []
+        for step in plan.steps {
+            for action in step.actions {
+                for requirement in action.requirements.intersection(missing).sorted() {
+                    problems.append("cannot run `\(action.summary)` (step \(step.name)) on this host: \(requirement.label) is missing")
+                }
+            }
+        }
+        for verification in plan.verifications {
+            for (check, probe) in zip(verification.checks, verification.probes) {
+                for requirement in Set(probe?.requirements ?? []).intersection(missing).sorted() {
+                    problems.append("cannot check \(check.display) on this host: \(requirement.label) is missing")
+                }
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import RunbookModel
+import Planning
 import Transport
+import Wire
 
 /// Clears host locks left behind by runs that died (`runbook unlock`).
 public enum LockAdmin {
@@ -12,19 +13,20 @@ public enum LockAdmin {
         public var reason: String
     }
 
-    /// Removes the locks on a host whose holder is known dead (a run of this controller whose pid is
-    /// gone), or every lock with `force`; `name` limits it to one lock.
+    /// Removes the locks on a host whose run is known dead (a run of this controller that no live
+    /// process holds), or every lock with `force`; `name` limits it to one lock. Names come back from
+    /// the host, so only checked names are ever put into a command.
     public static func unlock(
         on transport: any Transport, folder: String? = nil, name: String?, force: Bool, controller: String = ProcessInfo.processInfo.hostName
     ) async throws(TransportError) -> [Found] {
-        let folder = folder ?? HostLock.defaultFolder
-        let listing = try await transport.exec(HostLock.listScript(folder: folder), timeout: 30, output: nil)
+        let folder = folder ?? LockPlan.defaultFolder
+        let listing = try await transport.run(HostCommand(LockPlan.list(folder: folder), limit: 30), secrets: [:])
         var found: [Found] = []
         for line in listing.stdout.split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
             guard let file = parts.first, file.hasSuffix(".lock") else { continue }
             let lockName = String(file.dropLast(5))
-            if let name, ShellWord.safe(name) != lockName { continue }
+            if let name, name != lockName { continue }
             let owner = (parts.count > 1 ? parts[1] : "").split(separator: " ").joined(separator: "\n")
             let fields = Dictionary(
                 owner.split(separator: "\n").compactMap { entry -> (String, String)? in
@@ -32,15 +34,29 @@ public enum LockAdmin {
                     return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
                 }, uniquingKeysWith: { first, _ in first })
             let holder = HostLock.describeHolder(owner)
-            let pid = fields["pid"].flatMap { Int32($0) }
-            let dead = fields["controller"] == controller && pid.map { kill($0, 0) != 0 && errno == ESRCH } == true
+            guard let remove = LockPlan.remove(folder: folder, name: lockName) else {
+                found.append(Found(name: lockName, holder: holder, removed: false, reason: "its name is not a lock name runbook makes"))
+                continue
+            }
+            let runID = fields["run_id"] ?? "?"
+            let ours = fields["controller"] == controller && fields["planted"] == nil && fields["mine"] == "yes"
+            let dead = ours && runID != "?" && !RunLiveness.isAlive(runID)
             if force || dead {
-                _ = try await transport.exec("rm -rf \(ShellQuote.quote(folder))/\(lockName).lock", timeout: 30, output: nil)
-                found.append(Found(name: lockName, holder: holder, removed: true, reason: force ? "--force" : "its run is gone"))
+                let result = try await transport.run(HostCommand(remove, limit: 30), secrets: [:])
+                let removed = result.exitStatus == 0
+                found.append(
+                    Found(
+                        name: lockName, holder: holder, removed: removed,
+                        reason: removed ? (force ? "--force" : "its run is gone") : OperationRunner.reason(result)))
             } else {
                 let why =
-                    fields["controller"] == controller
-                    ? "its run is still alive (pid \(pid.map(String.init) ?? "?"))" : "it was taken from another controller; use --force once that run is gone"
+                    fields["planted"] != nil
+                    ? "its folder and owner file belong to different users; remove it with --force once you have looked at it"
+                    : ours
+                        ? "its run is still alive on this machine"
+                        : fields["mine"] != "yes"
+                            ? "it belongs to another user on the host (\(fields["user"] ?? "?")); use --force once that run is gone"
+                            : "it was taken by \(fields["user"] ?? "?") from \(fields["controller"] ?? "?"); use --force once that run is gone"
                 found.append(Found(name: lockName, holder: holder, removed: false, reason: why))
             }
         }

@@ -5,6 +5,7 @@ import RunEvents
 import RunbookModel
 import Supervisors
 import Transport
+import Wire
 
 /// Why an operation failed, as the step's result shows it.
 struct OperationFailure: Error, Sendable {
@@ -23,6 +24,11 @@ struct HostContext: Sendable {
 
     var host: String { plan.host }
 
+    /// Sends one planned command with this host's secrets: every exec of a run goes through here.
+    func send(_ command: HostCommand, output: OutputHandler? = nil) async throws(TransportError) -> ExecResult {
+        try await transport.run(command, secrets: plan.secretValues, output: output)
+    }
+
     func emit(_ kind: RunEvent.Kind) { bus.emit(RunEvent(host: host, batch: batch, kind)) }
 }
 
@@ -37,9 +43,8 @@ struct OperationRunner: Sendable {
 
     func run(_ operation: Planning.Operation, step: String, deadline: Date?) async throws(OperationFailure) {
         switch operation {
-        case .shell(let command, let timeout):
-            let limit = Self.limit(timeout.map { Double($0.milliseconds) / 1000 }, deadline: deadline)
-            _ = try await shell(command, step: step, timeout: limit, stream: true)
+        case .command(let command):
+            _ = try await shell(command, step: step, stream: true)
         case .upload(let source, let temporary, let mode):
             let bits = mode.flatMap { Int32($0, radix: 8) } ?? 0o644
             do throws(TransportError) {
@@ -47,16 +52,21 @@ struct OperationRunner: Sendable {
             } catch {
                 throw OperationFailure(message: error.message)
             }
-        case .waitForPort(let port, let timeout):
+        case .waitForPort(let port, let probe, let timeout):
             let until = Self.until(timeout, deadline: deadline)
             var last = "nothing listens on port \(port)"
             while true {
-                if let result = try? await context.transport.exec(SocketTable.script(port: port), timeout: 30, output: nil), result.exitStatus == 0 {
-                    let listeners = SocketTable.parse(result.stdout)
-                    if !listeners.isEmpty { return }
+                switch await probeResult(probe) {
+                case .success(let result) where result.exitStatus == 0:
+                    if !SocketTable.parse(result.stdout).isEmpty { return }
+                    last = "nothing listens on port \(port)"
+                case .success(let result):
+                    // A probe that cannot read the socket table is no answer, never "not yet".
+                    throw OperationFailure(message: "cannot wait for port \(port) on this host: \(Self.reason(result))")
+                case .failure(let error):
+                    last = error.message
                 }
                 if Date() >= until { throw OperationFailure(message: "port \(port) did not listen within \(timeout): \(last)") }
-                last = "nothing listens on port \(port)"
                 guard await stop.sleep(seconds: Self.pollInterval) else { throw OperationFailure(message: "interrupted while waiting: \(stop.reason ?? "")") }
             }
         case .waitForHTTP(let url, let statuses, let timeout):
@@ -80,7 +90,7 @@ struct OperationRunner: Sendable {
             let wanted = running ? "running" : "stopped"
             var last = "unknown"
             while true {
-                if let result = try? await context.transport.exec(status.script, timeout: 30, output: nil), let adapter = context.adapter {
+                if let result = try? await context.send(status), let adapter = context.adapter {
                     do throws(SupervisorOutputError) {
                         let state = try adapter.parseStatus(result.stdout, exitStatus: result.exitStatus, app: app)
                         last = state.detail
@@ -98,7 +108,7 @@ struct OperationRunner: Sendable {
 
     /// Runs a command; fails unless it exits 0. Output lines go out as events when `stream` is set.
     @discardableResult
-    func shell(_ command: ShellCommand, step: String, timeout: Double?, stream: Bool) async throws(OperationFailure) -> ExecResult {
+    func shell(_ command: HostCommand, step: String, stream: Bool) async throws(OperationFailure) -> ExecResult {
         let context = self.context
         var handler: OutputHandler?
         if stream {
@@ -106,31 +116,39 @@ struct OperationRunner: Sendable {
         }
         let result: ExecResult
         do throws(TransportError) {
-            result = try await context.transport.exec(command.script, timeout: timeout, output: handler)
+            result = try await context.send(command, output: handler)
         } catch {
             throw OperationFailure(message: context.redactor.redact(error.message))
         }
         if result.succeeded { return result }
-        throw OperationFailure(message: Self.describe(result, command: command, timeout: timeout, redactor: context.redactor), exitStatus: result.exitStatus)
+        throw OperationFailure(message: Self.describe(result, command: command, redactor: context.redactor), exitStatus: result.exitStatus)
     }
 
-    static func describe(_ result: ExecResult, command: ShellCommand, timeout: Double?, redactor: Redactor) -> String {
-        let what = "`\(command.display.firstLineForMessages)`"
-        if result.timedOut { return "\(what) timed out after \(timeout.map { TimeSpan(milliseconds: Int($0 * 1000)).description } ?? "its limit")" }
+    private func probeResult(_ probe: HostCommand) async -> Result<ExecResult, TransportError> {
+        do throws(TransportError) {
+            return .success(try await context.send(probe))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The last line of what a failed probe said, or its status.
+    static func reason(_ result: ExecResult) -> String {
+        let text = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
+    }
+
+    static func describe(_ result: ExecResult, command: HostCommand, redactor: Redactor) -> String {
+        let what = "`\(command.body.display.firstLineForMessages)`"
+        if result.timedOut { return "\(what) timed out after \(TimeSpan(milliseconds: Int(command.limit * 1000)))" }
         let stderr = redactor.redact(result.stderr)
         if stderr.contains("sudo: a password is required") || stderr.contains("sudo: a terminal is required") {
             return
                 "\(what): sudo wants a password; runbook runs `sudo -n` and never types one: allow the command with NOPASSWD in sudoers, or connect as a user that needs no sudo"
         }
-        let how = result.signal.map { "was killed by SIG\($0)" } ?? "exited \(result.exitStatus)"
+        let how = result.killedBy.map { "was killed by SIG\($0) (exit \(result.exitStatus))" } ?? "exited \(result.exitStatus)"
         let tail = (stderr.isEmpty ? redactor.redact(result.stdout) : stderr).split(separator: "\n").last.map { ": \($0)" } ?? ""
         return "\(what) \(how)\(tail)"
-    }
-
-    static func limit(_ timeout: Double?, deadline: Date?) -> Double? {
-        guard let deadline else { return timeout }
-        let remaining = max(0.001, deadline.timeIntervalSinceNow)
-        return timeout.map { min($0, remaining) } ?? remaining
     }
 
     static func until(_ timeout: TimeSpan, deadline: Date?) -> Date {

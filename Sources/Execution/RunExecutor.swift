@@ -68,9 +68,6 @@ public final class RunExecutor: Sendable {
 
     private var scope: String { plan.rollout.rollback }
     private var rollsBackHosts: Bool { options.rollback && scope != "none" }
-    private func hostLock(_ host: HostPlan) -> HostLock? {
-        plan.runbook.lock.enabled ? HostLock(name: plan.runbook.lock.name ?? plan.runbook.name, runID: plan.runID, folder: host.lockFolder) : nil
-    }
 
     /// A host made ready to run: connected and locked, or why not.
     struct Prepared: Sendable {
@@ -82,6 +79,7 @@ public final class RunExecutor: Sendable {
     public func run() async -> RunSummary {
         let start = Date()
         let hostNames = plan.hosts.map(\.host)
+        RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hostNames, batches: plan.rollout.batches)))
         var outcomes: [String: HostOutcome] = [:]
         let prepared = await prepare()
@@ -134,7 +132,7 @@ public final class RunExecutor: Sendable {
             }
         } else if scope == "fleet" {
             // Moved-aside copies were kept until the fleet's fate was known.
-            for runner in finishedOK { await runner.cleanUp() }
+            for runner in finishedOK { await runner.finish(passed: true) }
         }
         for name in hostNames where outcomes[name] == nil {
             let problem = prepared[name]?.problem
@@ -180,10 +178,11 @@ public final class RunExecutor: Sendable {
                     } catch {
                         return Prepared(runner: runner, problem: "unreachable: \(error.message)")
                     }
-                    guard let lock = self.hostLock(host) else { return Prepared(runner: runner) }
-                    switch await lock.acquire(on: context.transport, wait: wait, stop: self.stop) {
-                    case .taken:
-                        runner.lockTaken = true
+                    guard let start = host.start else { return Prepared(runner: runner) }
+                    switch await HostLock.start(start, context: context, wait: wait, stop: self.stop) {
+                    case .taken(let missing):
+                        runner.lockTaken = self.plan.runbook.lock.enabled
+                        runner.missing = missing
                         if self.plan.hosts.count > self.options.keepConnected { await context.transport.close() }
                         return Prepared(runner: runner)
                     case .held(let holder): return Prepared(runner: runner, lockHolder: holder)
@@ -205,7 +204,7 @@ public final class RunExecutor: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for runner in runners {
                 group.addTask {
-                    if release, runner.lockTaken, let lock = self.hostLock(runner.context.plan) { await lock.release(on: runner.context.transport) }
+                    if release { await runner.finish(passed: false) }
                     await runner.context.transport.close()
                 }
             }
@@ -262,27 +261,30 @@ public final class RunExecutor: Sendable {
         }
         // Done with a host whose changes are final (its lock released, its connection closed now, not
         // at the end of a long rollout); with rollback: :fleet it may still be rolled back, so it waits.
-        func settle() async {
+        func settle(passed: Bool) async {
             guard scope != "fleet" else { return }
-            if runner.lockTaken, let lock = hostLock(context.plan) { await lock.release(on: context.transport) }
-            runner.lockTaken = false
+            await runner.finish(passed: passed)
             await context.transport.close()
+        }
+        if let missing = runner.unmetRequirements() {
+            // Known before any change: a check or action this host cannot do fails it now, never later as a pass.
+            await settle(passed: false)
+            return finish(.failed, missing, changed: false)
         }
         inFlight.start(context.host)
         let failure = await runner.forward()
         let changed = runner.changed
         guard let failure else {
-            if scope != "fleet" { await runner.cleanUp() }
-            await settle()
+            await settle(passed: true)
             return finish(.ok, nil, changed: changed)
         }
         if stop.immediate { return finish(.unknown, failure.message, changed: changed) }
         guard rollsBackHosts else {
-            await settle()
+            await settle(passed: false)
             return finish(.failed, failure.message, changed: changed)
         }
         let left = await runner.rollBack()
-        await settle()
+        await settle(passed: false)
         return finish(left.isEmpty ? .rolledBack : .rollbackFailed, failure.message, left: left, changed: changed)
     }
 }
@@ -295,6 +297,7 @@ extension RunExecutor {
         let start = Date()
         let hosts = plan.hosts.filter { !(completed[$0.host] ?? []).isEmpty }
         let order = plan.hosts.map(\.host)
+        RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hosts.map(\.host), batches: [hosts.map(\.host)])))
         let prepared = await prepare(only: Set(hosts.map(\.host)))
         var outcomes: [String: HostOutcome] = [:]

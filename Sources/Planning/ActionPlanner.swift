@@ -1,5 +1,6 @@
 import RunbookModel
 import Supervisors
+import Wire
 
 /// Renders one host's actions and assertions to command values and operations.
 struct ActionPlanner {
@@ -36,7 +37,8 @@ struct ActionPlanner {
     }
 
     /// `cd DIR && export K=V && CMD`, grouping CMD when it has operators that would bind differently.
-    private func wrap(_ body: ShellCommand, cwd: Rendered?, env: [(String, Rendered)], sudo: Bool) -> ShellCommand {
+    /// (`sudo:` is not text here: the starter itself runs inside `sudo -n`.)
+    private func wrap(_ body: ShellCommand, cwd: Rendered?, env: [(String, Rendered)]) -> ShellCommand {
         var prefix = ShellCommand("")
         if let cwd { prefix = prefix + "cd " + cwd.quoted + " && " }
         for (key, value) in env { prefix = prefix + "export \(key)=" + value.quoted + " && " }
@@ -44,9 +46,6 @@ struct ActionPlanner {
         if !prefix.script.isEmpty {
             let needsGroup = body.script.contains { "\n;&|".contains($0) }
             result = prefix + (needsGroup ? "(" + body + (body.script.hasSuffix("\n") ? ")" : "\n)") : body)
-        }
-        if sudo {
-            result = ShellCommand(script: "sudo -n sh -c " + ShellQuote.quote(result.script), display: "sudo -n sh -c " + ShellQuote.quote(result.display))
         }
         return result
     }
@@ -59,21 +58,21 @@ struct ActionPlanner {
             for entry in run.env { env.append((entry.key, try text(entry.value))) }
             let sudo = run.sudo
             let userCommand = try command(run.command)
-            let body = wrap(userCommand, cwd: cwd, env: env, sudo: sudo)
+            let body = wrap(userCommand, cwd: cwd, env: env)
             let timeout = try run.timeout.map { (expr) throws(Failure) in
                 try convert { () throws(ValueRenderer.Problem) in try renderer.duration(expr, what: "`timeout:`") }
             }
             var guards: [Guard] = []
             if let creates = run.creates {
-                guards.append(Guard(kind: .creates, command: wrap("test -e " + (try text(creates)).quoted, cwd: cwd, env: [], sudo: sudo)))
+                guards.append(Guard(kind: .creates, command: wrap("test -e " + (try text(creates)).quoted, cwd: cwd, env: []), sudo: sudo))
             }
-            if let unless = run.unless { guards.append(Guard(kind: .unless, command: wrap(try command(unless), cwd: cwd, env: env, sudo: sudo))) }
-            if let onlyIf = run.onlyIf { guards.append(Guard(kind: .onlyIf, command: wrap(try command(onlyIf), cwd: cwd, env: env, sudo: sudo))) }
-            let undo = try run.undo.map { (expr) throws(Failure) in wrap(try command(expr), cwd: cwd, env: env, sudo: sudo) }
+            if let unless = run.unless { guards.append(Guard(kind: .unless, command: wrap(try command(unless), cwd: cwd, env: env), sudo: sudo)) }
+            if let onlyIf = run.onlyIf { guards.append(Guard(kind: .onlyIf, command: wrap(try command(onlyIf), cwd: cwd, env: env), sudo: sudo)) }
+            let undo = try run.undo.map { (expr) throws(Failure) in wrap(try command(expr), cwd: cwd, env: env) }
             return PlannedAction(
                 keyword: "run", summary: userCommand.display.firstLine + (cwd.map { " (in \($0.display))" } ?? "") + (sudo ? " (sudo)" : ""), guards: guards,
-                operations: [.shell(body, timeout: timeout)],
-                undo: undo.map { [.shell($0, timeout: timeout)] } ?? [], cleanup: [])
+                operations: [.shell(body, timeout: timeout, sudo: sudo)],
+                undo: undo.map { [.shell($0, timeout: timeout, sudo: sudo)] } ?? [], cleanup: [])
         case .stop(let appExpr):
             let adapter = try needSupervisor("stop")
             let app = try text(appExpr)
@@ -88,7 +87,7 @@ struct ActionPlanner {
             let name = try nameExpr.map { (expr) throws(Failure) in try text(expr) }
             let cwd = try cwdExpr.map { (expr) throws(Failure) in try text(expr) }
             let app = name ?? target
-            let start = wrap(ShellCommand(adapter.start(target.value, name: name?.value)), cwd: cwd, env: [], sudo: false)
+            let start = wrap(ShellCommand(adapter.start(target.value, name: name?.value)), cwd: cwd, env: [])
             return PlannedAction(
                 keyword: "start", summary: "start \(app.display)", guards: [],
                 operations: [.shell(start, timeout: nil), waitFor(app, adapter, running: true)],
@@ -124,7 +123,10 @@ struct ActionPlanner {
             let script = Scripts.freePort(port: port, signal: signal, graceMilliseconds: grace.milliseconds)
             return PlannedAction(
                 keyword: "free_port", summary: "free port \(port): \(signal) every listener (IPv4 and IPv6), wait \(grace), then KILL",
-                guards: [], operations: [.shell(ShellCommand(script), timeout: TimeSpan(milliseconds: grace.milliseconds + 10_000))], undo: [],
+                guards: [],
+                operations: [
+                    .shell(ShellCommand(script), timeout: TimeSpan(milliseconds: grace.milliseconds + 10_000), requirements: [.procNetTCP, .findLname])
+                ], undo: [],
                 cleanup: [])
         case .cleanCache(let pathExpr):
             let path = try text(pathExpr)
@@ -183,7 +185,8 @@ struct ActionPlanner {
             let port = try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "`port:`") }
             let timeout = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") }
             return PlannedAction(
-                keyword: "wait_for", summary: "wait for port \(port)", guards: [], operations: [.waitForPort(port: port, timeout: timeout)],
+                keyword: "wait_for", summary: "wait for port \(port)", guards: [],
+                operations: [.waitForPort(port: port, probe: SocketTable.probe(port: port, owners: false), timeout: timeout)],
                 undo: [], cleanup: [])
         case .waitForHTTP(let urlExpr, let statusExpr, let timeoutExpr):
             let url = try text(urlExpr)
@@ -196,7 +199,7 @@ struct ActionPlanner {
     }
 
     private func waitFor(_ app: Rendered, _ adapter: any SupervisorAdapter, running: Bool) -> Operation {
-        .waitForState(app: app.value, status: ShellCommand(adapter.status(app.value)), running: running, timeout: Self.stateTimeout)
+        .waitForState(app: app.value, status: HostCommand(ShellCommand(adapter.status(app.value)), limit: 30), running: running, timeout: Self.stateTimeout)
     }
 
     func plan(_ assertion: Assertion) throws(Failure) -> PlannedCheck {
@@ -228,10 +231,6 @@ struct ActionPlanner {
             return .file(path: try text(pathExpr).value, exists: exists)
         }
     }
-}
-
-extension ShellCommand: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) { self.init(value) }
 }
 
 extension String {

@@ -1,6 +1,7 @@
 import Inventory
 import RunbookLanguage
 import RunbookModel
+import Wire
 
 /// A parameter's value on one host, checked against its type.
 public struct ParamValue: Sendable, Hashable {
@@ -24,6 +25,9 @@ public struct HostValues: Sendable {
 
     /// Every secret value, for masking output that echoes one.
     public var secrets: [String] { params.values.filter { $0.secret && !$0.text.isEmpty }.map(\.text) }
+
+    /// Secret parameters by name: what the starter exports for the commands that read them.
+    public var secretValues: [String: String] { params.filter { $0.value.secret }.mapValues(\.text) }
 }
 
 /// A problem with a parameter on some hosts (reported once, naming every host).

@@ -1,5 +1,6 @@
 import Foundation
 import RunbookModel
+import Wire
 
 /// Renders a plan for people (text) or programs (one JSON document). Both show masked commands only.
 public enum PlanPrinter {
@@ -18,8 +19,8 @@ public enum PlanPrinter {
         var firstHost: [String: String] = [:]
         for host in plan.hosts {
             for action in host.steps.flatMap(\.actions) + host.rollback {
-                for case .shell(let command, _) in action.operations where isLong(command) && firstHost[command.display] == nil {
-                    firstHost[command.display] = host.host
+                for case .command(let command) in action.operations where isLong(command.body) && firstHost[command.body.display] == nil {
+                    firstHost[command.body.display] = host.host
                 }
             }
         }
@@ -84,10 +85,10 @@ public enum PlanPrinter {
         var out = ["\(indent)\(action.keyword): \(action.summary)"]
         for guardItem in action.guards {
             let word = guardItem.kind == .onlyIf ? "only if" : (guardItem.kind == .creates ? "skip if" : "skip if")
-            out.append("\(indent)  \(word): \(guardItem.command.display)")
+            out.append("\(indent)  \(word): \(guardItem.command.body.display)")
         }
         for operation in action.operations {
-            if case .shell(let command, _) = operation, isLong(command), let first = firstHost[command.display], first != host {
+            if case .command(let command) = operation, isLong(command.body), let first = firstHost[command.body.display], first != host {
                 out.append("\(indent)  $ (the same \(action.keyword) script as on \(first))")
                 continue
             }
@@ -101,7 +102,9 @@ public enum PlanPrinter {
 
     private static func block(_ prefix: String, _ operation: Operation) -> [String] {
         var text = operation.display
-        if case .shell(_, let timeout?) = operation { text += "   # timeout \(timeout)" }
+        if case .command(let command) = operation, command.limited {
+            text += "   # timeout \(TimeSpan(milliseconds: Int((command.limit * 1000).rounded())))"
+        }
         guard text.utf8.contains(UInt8(ascii: "\n")) else { return [prefix + text] }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.first else { return [prefix] }

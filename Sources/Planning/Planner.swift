@@ -3,6 +3,7 @@ import Inventory
 import RunbookLanguage
 import RunbookModel
 import Supervisors
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -60,6 +61,10 @@ public struct Planner: Sendable {
     public var release: String
     public var home: String
     public var localUser: String
+    /// This machine's name, written in the owner file of the host locks the run takes.
+    public var controller: String = ProcessInfo.processInfo.hostName
+    /// Where host locks live when a host has no `runbook_lock_dir` (`RUNBOOK_LOCK_DIR`; default /tmp/runbook-locks).
+    public var lockFolder: String? = ProcessInfo.processInfo.environment["RUNBOOK_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 }
 
     public init(
         runbook: Runbook, inventory: Inventory, sshConfig: SSHConfig = .empty, overrides: [String: String] = [:],
@@ -150,6 +155,9 @@ public struct Planner: Sendable {
             let hosts = problems[message] ?? []
             errors.append("\(message) (host\(hosts.count == 1 ? "" : "s"): \(Self.abbreviated(hosts)))")
         }
+        if let name = runbook.lock.name, !LockPlan.isValidName(name) {
+            errors.append("`lock \"\(name)\"`: a lock name may hold only letters, digits, `.`, `_` and `-`")
+        }
         if !errors.isEmpty { throw PlanningError(errors) }
         let spec = rollout.applied(to: runbook.rollout)
         return RunPlan(
@@ -185,7 +193,7 @@ public struct Planner: Sendable {
             supervisorKind = kind
         }
         let supervisorCommand = host.variables["supervisor_command"]?.description
-        let lockFolder = host.variables["runbook_lock_dir"]?.description
+        let lockFolder = host.variables["runbook_lock_dir"]?.description ?? self.lockFolder
         let adapter = supervisorKind.map { Supervisors.adapter(for: $0, command: supervisorCommand) }
         let planner = ActionPlanner(renderer: ValueRenderer(values: hostValues), supervisor: adapter, runID: runID)
         do {
@@ -200,6 +208,18 @@ public struct Planner: Sendable {
                     } catch {
                         throw ActionPlanner.Failure(message: "step `\(name)` (line \(action.location.line)): \(error.message)")
                     }
+                }
+                // A step's timeout caps every command in it, fixed now: nothing is computed at run time.
+                let cap = step.timeout?.seconds
+                actions = actions.map { action in
+                    var capped = action
+                    capped.operations = action.operations.map { $0.capped(at: cap) }
+                    capped.guards = action.guards.map { guardCheck in
+                        var copy = guardCheck
+                        copy.command = guardCheck.command.capped(at: cap)
+                        return copy
+                    }
+                    return capped
                 }
                 steps.append(
                     PlannedStep(
@@ -229,11 +249,18 @@ public struct Planner: Sendable {
                     throw ActionPlanner.Failure(message: "the rollback block (line \(action.location.line)): \(error.message)")
                 }
             }
-            return .success(
-                HostPlan(
-                    host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
-                    steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets,
-                    lockFolder: lockFolder))
+            var plan = HostPlan(
+                host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
+                steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets,
+                lockFolder: lockFolder)
+            plan.secretValues = hostValues.secretValues
+            let lock = runbook.lock.enabled ? LockPlan(folder: lockFolder, name: runbook.lock.name, runID: runID, controller: controller) : nil
+            let actions = steps.flatMap(\.actions) + rollback
+            let requirements = Set(actions.flatMap(\.requirements)).union(verifications.flatMap(\.probes).compactMap { $0 }.flatMap(\.requirements))
+            plan.start = HostBookends.start(lock: lock, requirements: requirements)
+            plan.finish = HostBookends.finish(lock: lock, cleanup: steps.flatMap(\.actions).flatMap(\.cleanup))
+            plan.release = HostBookends.release(lock: lock)
+            return .success(plan)
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))
         } catch {

@@ -1,3 +1,5 @@
+import Wire
+
 /// Masks secret values anywhere in text that is about to be shown or stored (output of commands,
 /// URLs, paths). Values shorter than four characters are masked only where they are rendered, since
 /// replacing them everywhere would garble output.

@@ -1,4 +1,5 @@
 import RunbookModel
+import Wire
 
 /// The shell scripts behind actions that are more than one command. They need only POSIX sh, awk and
 /// /proc on the host (no ss, lsof, fuser or Python), and decide from exit codes, never from messages.
@@ -7,6 +8,7 @@ public enum Scripts {
     /// PID 1 and the process tree of the session running the script are never signalled.
     public static func freePort(port: Int, signal: String, graceMilliseconds: Int) -> String {
         """
+        [ -r /proc/net/tcp ] || { echo 'cannot free the port: /proc/net/tcp is not readable here' >&2; exit 1; }
         port=\(port); sig=\(signal); grace_ms=\(graceMilliseconds)
         hex=$(printf '%04X' "$port")
         listeners() { awk -v p=":$hex" 'FNR>1 && $4=="0A" && substr($2, length($2)-4)==p {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u; }

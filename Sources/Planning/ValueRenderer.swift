@@ -1,5 +1,6 @@
 import RunbookLanguage
 import RunbookModel
+import Wire
 
 /// Turns the runbook's values into text for one host. Command strings quote every interpolated value
 /// (unless it is made only of safe characters, or is a `type: :shell` parameter); other strings take
@@ -25,13 +26,13 @@ public struct ValueRenderer: Sendable {
     /// A plain value (a path, an app name, a URL): interpolations inserted as they are.
     public func text(_ expr: Expr) throws(Problem) -> Rendered {
         switch expr {
-        case .string(let literal): return try join(literal, quoting: false)
+        case .string(let literal): return try join(literal)
         case .int(let value): return Rendered(String(value))
         case .bool(let value): return Rendered(value ? "true" : "false")
         case .symbol(let name): return Rendered(name)
         case .reference(let name):
             guard let found = lookup([name]) else { throw Problem(message: "the parameter `\(name)` has no value") }
-            return Rendered(value: found.value, display: found.secret ? secretMask : found.value)
+            return Rendered(segments: [found.secret ? .secret(name: name, value: found.value) : .text(found.value)])
         case .null: return Rendered("")
         case .array, .hash: throw Problem(message: "a list or hash cannot be used as text here")
         }
@@ -41,16 +42,18 @@ public struct ValueRenderer: Sendable {
     public func command(_ expr: Expr) throws(Problem) -> ShellCommand {
         switch expr {
         case .string(let literal):
-            let rendered = try join(literal, quoting: true)
-            return ShellCommand(script: rendered.value, display: rendered.display)
+            return try commandText(literal)
         case .reference(let name):
             // A bare parameter as a whole command: a :shell parameter is the command itself.
             guard let found = lookup([name]) else { throw Problem(message: "the parameter `\(name)` has no value") }
-            let script = found.verbatim ? found.value : ShellQuote.quote(found.value)
-            return ShellCommand(script: script, display: found.secret ? secretMask : script)
+            if found.secret {
+                let reference = "$" + SecretName.environment(name)
+                return ShellCommand(script: found.verbatim ? "eval \"\(reference)\"" : "\"\(reference)\"", display: secretMask, secrets: [name])
+            }
+            return ShellCommand(found.verbatim ? found.value : ShellQuote.quote(found.value))
         default:
             let rendered = try text(expr)
-            return ShellCommand(script: rendered.value, display: rendered.display)
+            return ShellCommand(script: rendered.value, display: rendered.display, secrets: rendered.secrets)
         }
     }
 
@@ -107,24 +110,50 @@ public struct ValueRenderer: Sendable {
         }
     }
 
-    private func join(_ literal: StringLiteral, quoting: Bool) throws(Problem) -> Rendered {
-        var value = ""
+    /// Text with interpolations as they are; secret parts are kept apart (see `Rendered.quoted`).
+    private func join(_ literal: StringLiteral) throws(Problem) -> Rendered {
+        var segments: [Rendered.Segment] = []
+        for part in literal.parts {
+            switch part {
+            case .text(let text): segments.append(.text(text))
+            case .interpolation(let path, _):
+                guard let found = lookup(path) else {
+                    throw Problem(message: "`#{\(path.joined(separator: "."))}` has no value on this host")
+                }
+                segments.append(found.secret ? .secret(name: path.joined(separator: "."), value: found.value) : .text(found.value))
+            }
+        }
+        return Rendered(segments: segments)
+    }
+
+    /// A command string: every interpolated value quoted (a :shell value verbatim); a secret becomes
+    /// a reference to the environment variable the starter sets, never its value.
+    private func commandText(_ literal: StringLiteral) throws(Problem) -> ShellCommand {
+        var script = ""
         var display = ""
+        var secrets: [String] = []
         for part in literal.parts {
             switch part {
             case .text(let text):
-                value += text
+                script += text
                 display += text
             case .interpolation(let path, _):
                 guard let found = lookup(path) else {
                     throw Problem(message: "`#{\(path.joined(separator: "."))}` has no value on this host")
                 }
-                let word = quoting && !found.verbatim ? ShellQuote.quote(found.value) : found.value
-                value += word
-                display += found.secret ? secretMask : word
+                let name = path.joined(separator: ".")
+                if found.secret {
+                    script += found.verbatim ? "$" + SecretName.environment(name) : SecretName.reference(name)
+                    display += secretMask
+                    if !secrets.contains(name) { secrets.append(name) }
+                } else {
+                    let word = found.verbatim ? found.value : ShellQuote.quote(found.value)
+                    script += word
+                    display += word
+                }
             }
         }
-        return Rendered(value: value, display: display)
+        return ShellCommand(script: script, display: display, secrets: secrets)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RunbookModel
+import Wire
 
 /// Docker: `docker stop|start|restart`, status and RestartCount from `docker inspect`.
 public struct DockerAdapter: SupervisorAdapter {

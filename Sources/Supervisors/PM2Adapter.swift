@@ -1,5 +1,6 @@
 import Foundation
 import RunbookModel
+import Wire
 
 /// PM2: `pm2 stop|start|restart|save`, status from `pm2 jlist`.
 public struct PM2Adapter: SupervisorAdapter {

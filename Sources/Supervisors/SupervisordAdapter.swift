@@ -1,4 +1,5 @@
 import RunbookModel
+import Wire
 
 /// supervisord: `supervisorctl stop|start|restart|status`. It keeps no restart counter: the restart
 /// count of an app is derived from changes of its pid between polls (see docs/supervisors.md).

@@ -1,4 +1,5 @@
 import RunbookModel
+import Wire
 
 /// systemd: `systemctl stop|start|restart`, status from `systemctl show`.
 public struct SystemdAdapter: SupervisorAdapter {

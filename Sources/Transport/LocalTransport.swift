@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -14,32 +15,54 @@ public struct LocalTransport: Transport {
 
     public func close() async {}
 
-    public func exec(_ command: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+    public func exec(_ message: WireMessage, output: OutputHandler?) async throws(TransportError) -> ExecResult {
         let host = self.host
-        let result = await ChildProcess.onThread { Self.run(command, timeout: timeout, output: output, host: host) }
+        let result = await ChildProcess.onThread { Self.run(message, output: output, host: host) }
         return try result.get()
     }
 
-    static func run(_ command: String, timeout: Double?, output: OutputHandler?, host: String) -> Result<ExecResult, TransportError> {
+    /// Starts the starter as sshd would (`sh -c REQUEST`), writes its standard input and keeps it open
+    /// until the command ended, so a killed controller takes its commands with it here too.
+    static func run(_ message: WireMessage, output: OutputHandler?, host: String) -> Result<ExecResult, TransportError> {
         let start = Date()
+        var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { return .failure(TransportError(.local, host: host, "pipe failed: \(errno)")) }
-        let devNull = open("/dev/null", O_RDONLY)
-        let spawned = ChildProcess.spawn(["/bin/sh", "-c", command], stdin: devNull, stdout: outPipe[1], stderr: errPipe[1])
-        Glibc.close(devNull)
-        Glibc.close(outPipe[1])
-        Glibc.close(errPipe[1])
+        guard pipe(&inPipe) == 0 else { return .failure(TransportError(.local, host: host, "pipe failed: errno \(errno)")) }
+        guard pipe(&outPipe) == 0 else {
+            closeAll(inPipe)
+            return .failure(TransportError(.local, host: host, "pipe failed: errno \(errno)"))
+        }
+        guard pipe(&errPipe) == 0 else {
+            closeAll(inPipe + outPipe)
+            return .failure(TransportError(.local, host: host, "pipe failed: errno \(errno)"))
+        }
+        let spawned = ChildProcess.spawn(["/bin/sh", "-c", message.request], stdin: inPipe[0], stdout: outPipe[1], stderr: errPipe[1])
+        closeAll([inPipe[0], outPipe[1], errPipe[1]])
         guard let pid = spawned else {
-            Glibc.close(outPipe[0])
-            Glibc.close(errPipe[0])
+            closeAll([inPipe[1], outPipe[0], errPipe[0]])
             return .failure(TransportError(.local, host: host, "cannot start /bin/sh"))
         }
+        // A starter that died before reading everything must not kill runbook with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        let input = Array(message.stdin.utf8)
+        var offset = 0
+        while offset < input.count {
+            let count = input.withUnsafeBytes { write(inPipe[1], $0.baseAddress.map { $0 + offset }, input.count - offset) }
+            if count > 0 {
+                offset += count
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        defer { Glibc.close(inPipe[1]) }
+        let deadline = message.limit < HostCommand.unlimited ? start.addingTimeInterval(message.limit + 5) : nil
         var buffers = [LineBuffer(), LineBuffer()]
         var open = [true, true]
         let fds = [outPipe[0], errPipe[0]]
         let streams: [OutputStream] = [.stdout, .stderr]
-        let deadline = timeout.map { start.addingTimeInterval($0) }
         var timedOut = false
         var killAt: Date?
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -76,8 +99,13 @@ public struct LocalTransport: Transport {
         if timedOut { kill(-pid, SIGKILL) }
         return .success(
             ExecResult(
-                exitStatus: status, signal: signal, stdout: buffers[0].text, stderr: buffers[1].text, timedOut: timedOut,
+                exitStatus: status, signal: signal, stdout: buffers[0].text, stderr: buffers[1].text,
+                timedOut: timedOut || message.timedOut(status: status),
                 duration: Date().timeIntervalSince(start)))
+    }
+
+    private static func closeAll(_ descriptors: [Int32]) {
+        for descriptor in descriptors { Glibc.close(descriptor) }
     }
 
     public func upload(localPath: String, remotePath: String, mode: Int32) async throws(TransportError) {

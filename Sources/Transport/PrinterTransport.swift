@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The dry-run transport: runs nothing, records (and hands to `printer`) every command, upload and
 /// request it is given, and answers as a host where everything succeeds. Executing a plan against it
@@ -7,6 +8,7 @@ public final class PrinterTransport: Transport, @unchecked Sendable {
     public let host: String
     private let lock = NSLock()
     private var lines: [String] = []
+    private var sent: [WireMessage] = []
     private let printer: (@Sendable (String) -> Void)?
 
     public init(host: String, printer: (@Sendable (String) -> Void)? = nil) {
@@ -17,6 +19,9 @@ public final class PrinterTransport: Transport, @unchecked Sendable {
     /// Everything the transport was asked to do, in order.
     public var recorded: [String] { lock.withLock { lines } }
 
+    /// Every command message it was given, in order.
+    public var messages: [WireMessage] { lock.withLock { sent } }
+
     private func record(_ line: String) {
         lock.withLock { lines.append(line) }
         printer?("\(host): \(line)")
@@ -24,8 +29,9 @@ public final class PrinterTransport: Transport, @unchecked Sendable {
 
     public func connect() async throws(TransportError) {}
 
-    public func exec(_ command: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
-        record("$ " + command)
+    public func exec(_ message: WireMessage, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+        lock.withLock { sent.append(message) }
+        record("$ " + message.request + " <<< " + message.stdin)
         return ExecResult(exitStatus: 0, signal: nil, stdout: "", stderr: "", timedOut: false, duration: 0)
     }
 

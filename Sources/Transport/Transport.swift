@@ -1,5 +1,5 @@
 import Foundation
-import RunbookModel
+import Wire
 
 /// Which stream a line of command output came from.
 public enum OutputStream: String, Sendable, Codable {
@@ -38,6 +38,13 @@ public struct ExecResult: Sendable, Hashable {
 
     /// True when the command exited 0 and was not killed.
     public var succeeded: Bool { exitStatus == 0 && signal == nil && !timedOut }
+
+    /// The signal that ended the command: the channel's own report, or sh's 128 + N for the body.
+    public var killedBy: String? {
+        if let signal { return signal }
+        guard exitStatus > 128 && exitStatus < 160 else { return nil }
+        return ChildProcess.signalName(exitStatus - 128)
+    }
 }
 
 /// An HTTP answer.
@@ -80,8 +87,9 @@ public protocol Transport: Sendable {
     var host: String { get }
     /// Opens the connection (one per host for the whole run); a no-op for local.
     func connect() async throws(TransportError)
-    /// Runs a shell command; a timeout kills the command on the host and reports `timedOut`.
-    func exec(_ command: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult
+    /// Sends one planned command: its exec request, then its standard input, which stays open until
+    /// the command ends (the host kills the command when it closes). Nothing else reaches a host.
+    func exec(_ message: WireMessage, output: OutputHandler?) async throws(TransportError) -> ExecResult
     /// Copies a local file to a path on the host, with a mode.
     func upload(localPath: String, remotePath: String, mode: Int32) async throws(TransportError)
     /// Makes an HTTP request to a URL as the host itself sees it.
@@ -90,15 +98,16 @@ public protocol Transport: Sendable {
     func close() async
 }
 
-/// Builds the command a timeout applies to: coreutils `timeout` kills the command on the host itself
-/// (closing an SSH channel leaves a remote command running; libssh2 1.10 cannot signal it).
-public enum TimeoutWrapper {
-    public static func wrap(_ command: String, seconds: Double?) -> String {
-        guard let seconds, seconds > 0 else { return command }
-        let limit = String(format: "%.3f", seconds)
-        return "timeout -k 2 \(limit) sh -c \(ShellQuote.quote(command))"
+extension Transport {
+    /// Renders a planned command with the host's secret values and sends it: the one seam to a host.
+    public func run(_ command: HostCommand, secrets: [String: String], output: OutputHandler? = nil) async throws(TransportError) -> ExecResult {
+        let message: WireMessage
+        do throws(MissingSecret) {
+            message = try command.message(secrets: secrets)
+        } catch {
+            throw TransportError(
+                .local, host: host, "the secret parameter `\(error.name)` has no value: give it with --set, --set-file or RUNBOOK_SECRET_\(error.name)")
+        }
+        return try await exec(message, output: output)
     }
-
-    /// `timeout` exits 124 when it stopped the command, 137 when it had to KILL it.
-    public static func isTimeoutStatus(_ status: Int32) -> Bool { status == 124 || status == 137 }
 }

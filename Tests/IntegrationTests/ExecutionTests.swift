@@ -5,6 +5,7 @@ import RunEvents
 import TestSupport
 import Testing
 import Transport
+import Wire
 
 @testable import Execution
 
@@ -316,31 +317,31 @@ extension ExecutionOverSSHTests {
     @Test func aLockFolderThatCannotBeWrittenIsAnErrorNotAHolder() async throws {
         let dir = try workFolder()
         try shell("touch \(dir)/file")
-        let lock = HostLock(name: "deploy", runID: "RUN1", folder: "\(dir)/file/locks")
-        guard case .failed(let message) = await lock.acquire(on: LocalTransport(), wait: 0) else {
-            Issue.record("an unwritable lock folder was not reported as such")
-            return
+        func take(_ lock: LockPlan) async throws -> ExecResult {
+            try await LocalTransport().run(HostCommand(lock.acquire, limit: 30), secrets: [:])
         }
-        #expect(message.contains("cannot create \(dir)/file/locks/deploy.lock"))
-        let good = HostLock(name: "deploy", runID: "RUN2", folder: "\(dir)/locks")
-        guard case .taken = await good.acquire(on: LocalTransport(), wait: 0) else {
-            Issue.record("the lock was not taken")
-            return
-        }
-        guard case .held(let holder) = await HostLock(name: "deploy", runID: "RUN3", folder: "\(dir)/locks").acquire(on: LocalTransport(), wait: 0)
-        else {
-            Issue.record("a held lock was taken twice")
-            return
-        }
-        #expect(holder.hasPrefix("run RUN2 from "))
-        await good.release(on: LocalTransport())
+        let bad = try await take(LockPlan(folder: "\(dir)/file/locks", name: "deploy", runID: "RUN1", controller: "c1"))
+        #expect(bad.exitStatus == 4)
+        #expect(bad.stderr.contains("cannot create \(dir)/file/locks/deploy.lock"))
+        let good = LockPlan(folder: "\(dir)/locks", name: "deploy", runID: "RUN2", controller: "c1")
+        #expect(try await take(good).exitStatus == 0)
+        let held = try await take(LockPlan(folder: "\(dir)/locks", name: "deploy", runID: "RUN3", controller: "c2"))
+        #expect(held.exitStatus == 3)
+        #expect(HostLock.describeHolder(held.stdout).hasPrefix("run RUN2 from c1"))
+        // The host lock excludes every named lock, and a named lock excludes the host lock.
+        let whole = try await take(LockPlan(folder: "\(dir)/locks", name: nil, runID: "RUN4", controller: "c2"))
+        #expect(whole.exitStatus == 3)
+        #expect(HostLock.describeHolder(whole.stdout).contains("(lock deploy.lock)"))
+        // The run that holds the lock may take it again (a rollback after its controller died).
+        #expect(try await take(good).exitStatus == 0)
+        _ = try await LocalTransport().run(HostCommand(good.release, limit: 30), secrets: [:])
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) ?? ["?"]).isEmpty)
     }
 
     @Test func sudoAskingForAPasswordIsExplained() {
         let result = ExecResult(exitStatus: 1, signal: nil, stdout: "", stderr: "sudo: a password is required\n", timedOut: false, duration: 0.1)
         let message = OperationRunner.describe(
-            result, command: ShellCommand("sudo -n sh -c 'systemctl restart app'"), timeout: nil, redactor: Redactor(secrets: []))
+            result, command: HostCommand(ShellCommand("systemctl restart app"), sudo: true), redactor: Redactor(secrets: []))
         #expect(message.contains("sudo wants a password; runbook runs `sudo -n` and never types one"))
         #expect(message.contains("NOPASSWD"))
     }

@@ -69,9 +69,11 @@ func apply(
         sshConfig = try SSHConfig.parse("Host *\n  UserKnownHostsFile \(knownHosts)\n", path: "ssh_config")
         pattern = HostPattern("all")
     }
-    let planner = Planner(
+    var planner = Planner(
         runbook: runbook, inventory: inventory, sshConfig: sshConfig, overrides: set, rollout: rollout, runID: "RUN\(UInt32.random(in: 0...UInt32.max))",
         release: "20261124000000", home: "/root", localUser: "root")
+    // Tests run at the same time on one machine: each run gets a lock folder of its own.
+    planner.lockFolder = try workFolder("locks")
     let plan = try planner.plan(hosts: pattern)
     planned?(plan)
     var factory = TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:])

@@ -3,6 +3,7 @@ import Foundation
 import Planning
 import Testing
 import Transport
+import Wire
 
 /// What `runbook plan` prints is what runs: executing a plan against the dry-run printer transport
 /// sends exactly the plan's commands, in graph order.
@@ -29,24 +30,24 @@ import Transport
             """, set: ["token": "s3cret"], transports: { _ in printer }, planned: { captured = $0 })
         #expect(summary.exitStatus == 0)
         let plan = try #require(captured?.hosts.first)
-        var expected: [String] = []
-        for step in plan.steps {
-            for action in step.actions {
-                for operation in action.operations {
-                    switch operation {
-                    case .shell(let command, _): expected.append("$ " + command.script)
-                    case .upload(let source, let temporary, let mode):
-                        expected.append("sftp \(source) → \(temporary) (mode \(mode.map { String(Int($0, radix: 8) ?? 0, radix: 8) } ?? "644"))")
-                    default: Issue.record("unexpected operation \(operation.display)")
-                    }
-                }
+        // Every command sent is a planned exchange, byte for byte, and in the plan's order.
+        let planned = plan.exchanges.compactMap { exchange in exchange.command.flatMap { try? $0.message(secrets: plan.secretValues) } }
+        let sent = printer.messages
+        var position = 0
+        for message in sent {
+            guard let found = planned[position...].firstIndex(of: message) else {
+                Issue.record("sent a command the plan does not list, or out of order: \(message.stdin)")
+                break
             }
+            position = found + 1
         }
-        // Then what was moved aside is removed, once the host passed.
-        for step in plan.steps { for action in step.actions { expected += action.cleanup.map { "$ " + $0.script } } }
-        #expect(printer.recorded == expected)
-        // The secret reaches the command itself, never its display.
-        #expect(printer.recorded.first?.contains("s3cret") == true)
-        #expect(plan.steps.first?.actions.first?.operations.first?.display.contains("s3cret") == false)
+        // Uploads go through SFTP, listed as transfers.
+        #expect(printer.recorded.filter { $0.hasPrefix("sftp ") }.count == plan.exchanges.filter { $0.transfer?.hasPrefix("sftp ") == true }.count)
+        #expect(sent.count == plan.exchanges.filter { $0.command != nil && $0.phase != .undo && $0.phase != .release }.count)
+        // The secret travels on standard input only: never in a request or in what is shown.
+        #expect(sent.contains { $0.stdin.contains("s3cret") })
+        #expect(!sent.contains { $0.request.contains("s3cret") })
+        #expect(!plan.exchanges.contains { $0.command?.shown.stdin.contains("s3cret") == true })
+        #expect(!sent.contains { $0.stdin.contains("B=") && $0.stdin.split(separator: "\n").contains { $0.hasPrefix("B=") && $0.contains("s3cret") } })
     }
 }

@@ -3,6 +3,7 @@ import Inventory
 import Planning
 import RunbookModel
 import Testing
+import Wire
 
 @Suite struct PlannerTests {
     static let fleet = """
@@ -93,12 +94,17 @@ import Testing
         #expect(!json.contains(secret))
         #expect(text.contains("••••"))
         #expect(json.contains("••••"))
-        // The real command still carries the value.
-        guard case .shell(let command, _)? = plan.hosts.first?.steps.first?.actions.first?.operations.first else {
+        // The command reads the value from its environment; only the standard input carries it.
+        guard case .command(let hostCommand)? = plan.hosts.first?.steps.first?.actions.first?.operations.first else {
             Issue.record("no command")
             return
         }
-        #expect(command.script.contains(ShellQuote.quote(secret)))
+        #expect(!hostCommand.body.script.contains(secret))
+        #expect(hostCommand.body.script.contains("RUNBOOK_SECRET_"))
+        let message = try hostCommand.message(secrets: plan.hosts.first?.secretValues ?? [:])
+        #expect(!message.request.contains(secret))
+        #expect(message.stdin.contains(ShellQuote.quote(secret)))
+        #expect(!hostCommand.shown.stdin.contains(secret))
     }
 
     @Test func rolloutBatchesCanaryPercentAndBudget() throws {
@@ -127,10 +133,10 @@ import Testing
     }
 
     private func firstCommand(_ plan: RunPlan, host: Int = 0) -> String? {
-        guard host < plan.hosts.count, case .shell(let command, _)? = plan.hosts[host].steps.first?.actions.first?.operations.first else {
+        guard host < plan.hosts.count, case .command(let hostCommand)? = plan.hosts[host].steps.first?.actions.first?.operations.first else {
             return nil
         }
-        return command.script
+        return hostCommand.body.script
     }
 }
 

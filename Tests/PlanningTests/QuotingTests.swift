@@ -2,6 +2,7 @@ import Foundation
 import Planning
 import RunbookModel
 import Testing
+import Wire
 
 @Suite struct QuotingTests {
     @Test(arguments: [
@@ -33,11 +34,11 @@ import Testing
         let hostile = "x; echo INJECTED $(echo SUB) `echo TICK` 'q' \"d\" && exit 7"
         let book = try runbook("param :v, default: \"safe\"\nstep :s do\n  run \"printf %s #{v}\"\nend")
         let plan = try planner(book, .localOnly(), set: ["v": hostile]).plan(hosts: .init("local"))
-        guard case .shell(let command, _)? = plan.hosts.first?.steps.first?.actions.first?.operations.first else {
+        guard case .command(let hostCommand)? = plan.hosts.first?.steps.first?.actions.first?.operations.first else {
             Issue.record("no command")
             return
         }
-        let (output, status) = try sh(command.script)
+        let (output, status) = try sh(hostCommand.body.script)
         #expect(status == 0)
         #expect(output == hostile)
     }
@@ -46,7 +47,7 @@ import Testing
         let book = try runbook("param :build, type: :shell, default: \"echo a && echo b\"\nstep :s do\n  run build\n  run \"#{build} && echo c\"\nend")
         let plan = try planner(book, .localOnly()).plan(hosts: .init("local"))
         let scripts = plan.hosts.first?.steps.first?.actions.compactMap { action -> String? in
-            if case .shell(let command, _)? = action.operations.first { return command.script }
+            if case .command(let hostCommand)? = action.operations.first { return hostCommand.body.script }
             return nil
         }
         #expect(scripts == ["echo a && echo b", "echo a && echo b && echo c"])

@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -115,4 +116,11 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func signal(_ number: Int32) { kill(pid, number) }
 
     deinit { stop() }
+}
+
+extension Transport {
+    /// A test's ad-hoc command, sent through the same starter as every planned command.
+    public func exec(_ script: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+        try await run(HostCommand(ShellCommand(script), limit: timeout), secrets: [:], output: output)
+    }
 }

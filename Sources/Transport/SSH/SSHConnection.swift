@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -142,9 +143,9 @@ final class SSHConnection: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
-    func exec(_ command: String, deadline: Date?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+    func exec(_ message: WireMessage, deadline: Date?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
         let result: Result<ExecResult, TransportError> = await withCheckedContinuation { continuation in
-            submit(ExecOperation(command: command, deadline: deadline, output: output) { continuation.resume(returning: $0) })
+            submit(ExecOperation(message: message, deadline: deadline, output: output) { continuation.resume(returning: $0) })
         }
         return try result.get()
     }

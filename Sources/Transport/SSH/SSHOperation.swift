@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Wire
 
 #if canImport(Glibc)
     import Glibc
@@ -27,12 +28,16 @@ class SSHOperation {
     var readsSSH: Bool { true }
 }
 
-/// Runs one command on its own channel: stdout and stderr drained together (a full stderr window
-/// would otherwise stall stdout), exit status read only after the channel closed.
+/// Runs one command on its own channel: the planned standard input written (and the channel's input
+/// left open, so the host's starter kills the command if the connection goes), stdout and stderr
+/// drained together (a full stderr window would otherwise stall stdout), exit status read only after
+/// the channel closed.
 final class ExecOperation: SSHOperation {
     enum State { case waiting, opening, starting, running, closing, waitClosed, freeing, done }
 
-    let command: String
+    let message: WireMessage
+    private let input: [UInt8]
+    private var written = 0
     let output: OutputHandler?
     private var completion: ((Result<ExecResult, TransportError>) -> Void)?
     private var state = State.waiting
@@ -44,8 +49,9 @@ final class ExecOperation: SSHOperation {
 
     override var readsSSH: Bool { state != .waiting && state != .done }
 
-    init(command: String, deadline: Date?, output: OutputHandler?, completion: @escaping (Result<ExecResult, TransportError>) -> Void) {
-        self.command = command
+    init(message: WireMessage, deadline: Date?, output: OutputHandler?, completion: @escaping (Result<ExecResult, TransportError>) -> Void) {
+        self.message = message
+        self.input = Array(message.stdin.utf8)
         self.output = output
         self.completion = completion
         super.init()
@@ -77,7 +83,7 @@ final class ExecOperation: SSHOperation {
                 }
             case .starting:
                 guard let channel else { return progressed }
-                let rc = command.withCString { rb_channel_exec(channel, $0, UInt32(strlen($0))) }
+                let rc = message.request.withCString { rb_channel_exec(channel, $0, UInt32(strlen($0))) }
                 if rc == LibSSH2.eagain { return progressed }
                 // The open slot is held until the exec request is answered: libssh2 1.10 fails a request
                 // whose wait reads another channel's CHANNEL_SUCCESS ("Failed waiting for channel success").
@@ -92,6 +98,22 @@ final class ExecOperation: SSHOperation {
             case .running:
                 guard let channel else { return progressed }
                 var sawData = false
+                while written < input.count {
+                    let count = input.withUnsafeBufferPointer { buffer in
+                        buffer.baseAddress.map { base in
+                            base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { rb_channel_write(channel, $0 + written, buffer.count - written) }
+                        } ?? 0
+                    }
+                    if count > 0 {
+                        written += count
+                        sawData = true
+                        continue
+                    }
+                    // EAGAIN: the window is full until the starter reads; any other error: the command
+                    // ended before reading it all, which its exit status reports.
+                    if Int32(count) != LibSSH2.eagain { written = input.count }
+                    break
+                }
                 var ended = [false, false]
                 for index in 0..<2 {
                     for _ in 0..<64 {
@@ -170,7 +192,7 @@ final class ExecOperation: SSHOperation {
             .success(
                 ExecResult(
                     exitStatus: exitStatus, signal: signal, stdout: buffers[0].text, stderr: buffers[1].text,
-                    timedOut: timedOut || TimeoutWrapper.isTimeoutStatus(status) && command.hasPrefix("timeout -k "),
+                    timedOut: timedOut || message.timedOut(status: status),
                     duration: Date().timeIntervalSince(started))))
     }
 

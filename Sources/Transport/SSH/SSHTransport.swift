@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// Reaches a host over SSH with libssh2: one connection for the whole run, every command a channel.
 public final class SSHTransport: Transport, @unchecked Sendable {
@@ -36,11 +37,11 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         return current
     }
 
-    public func exec(_ command: String, timeout: Double?, output: OutputHandler?) async throws(TransportError) -> ExecResult {
+    public func exec(_ message: WireMessage, output: OutputHandler?) async throws(TransportError) -> ExecResult {
         let connection = try await connected()
         // The host's own `timeout` stops the command; the channel deadline is a backstop a little later.
-        let deadline = timeout.map { Date().addingTimeInterval($0 + 5) }
-        return try await connection.exec(TimeoutWrapper.wrap(command, seconds: timeout), deadline: deadline, output: output)
+        let deadline = message.limit < HostCommand.unlimited ? Date().addingTimeInterval(message.limit + 5) : nil
+        return try await connection.exec(message, deadline: deadline, output: output)
     }
 
     public func upload(localPath: String, remotePath: String, mode: Int32) async throws(TransportError) {

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// A listening TCP socket as the host's kernel reports it in /proc/net/tcp or /proc/net/tcp6.
 public struct Listener: Sendable, Hashable, CustomStringConvertible {
@@ -45,6 +46,7 @@ public enum SocketTable {
     /// `O INODE PID COMMAND` for each owner it can see (other users' processes need root).
     public static func script(port: Int) -> String {
         """
+        [ -r /proc/net/tcp ] || { echo 'cannot read /proc/net/tcp' >&2; exit 3; }
         hex=$(printf '%04X' \(port))
         l=$(for f in tcp tcp6; do [ -r /proc/net/$f ] && awk -v f=$f -v p=":$hex" 'FNR>1 && $4=="0A" && substr($2, length($2)-4)==p {print "L", f, $2, $10}' /proc/net/$f; done)
         [ -n "$l" ] || exit 0
@@ -55,6 +57,11 @@ public enum SocketTable {
           done
         done
         """
+    }
+
+    /// The planned probe of the sockets listening on `port`; owners need `find -lname`.
+    public static func probe(port: Int, owners: Bool) -> HostCommand {
+        HostCommand(ShellCommand(script(port: port)), limit: 30, requirements: owners ? [.procNetTCP, .findLname] : [.procNetTCP])
     }
 
     /// Parses what `script(port:)` printed.

@@ -1,0 +1,104 @@
+import Wire
+
+/// One thing a run can send to a host, in the order it would be sent: an exec request with its
+/// standard input, an SFTP transfer or an HTTP request through the tunnel. `plan --full` and the JSON
+/// plan list every one; conditional ones say when they are sent.
+public struct Exchange: Sendable, Hashable, Encodable {
+    /// Where in a run the exchange belongs.
+    public enum Phase: String, Sendable, Encodable {
+        case start, guardCheck = "guard", action, probe, undo, rollback, finish, release
+    }
+
+    public var phase: Phase
+    public var step: String?
+    /// One line for people.
+    public var what: String
+    /// Nil when always sent (if the run gets there); otherwise when.
+    public var when: String?
+    /// The planned command, for exec requests.
+    public var command: HostCommand?
+    /// A transfer or request that is not a command (SFTP, HTTP through the tunnel).
+    public var transfer: String?
+
+    enum CodingKeys: String, CodingKey {
+        case phase, step, what, when, request, stdin, transfer
+    }
+
+    /// The exact bytes, with secrets shown as `••••`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(phase, forKey: .phase)
+        try container.encodeIfPresent(step, forKey: .step)
+        try container.encode(what, forKey: .what)
+        try container.encodeIfPresent(when, forKey: .when)
+        if let shown = command?.shown {
+            try container.encode(shown.request, forKey: .request)
+            try container.encode(shown.stdin, forKey: .stdin)
+        }
+        try container.encodeIfPresent(transfer, forKey: .transfer)
+    }
+}
+
+extension HostPlan {
+    /// Everything this host can receive, in order: lock and facts, guards and actions step by step
+    /// (undos after them, marked), checks, the rollback block, then the finish or the release.
+    public var exchanges: [Exchange] {
+        var out: [Exchange] = []
+        if let start {
+            out.append(Exchange(phase: .start, what: "take the host lock and read what the host lacks", when: nil, command: start))
+        }
+        for step in steps {
+            let retry = step.retries > 0 ? "again on each of \(step.retries) retr\(step.retries == 1 ? "y" : "ies")" : nil
+            for action in step.actions {
+                for guardCheck in action.guards {
+                    out.append(Exchange(phase: .guardCheck, step: step.name, what: guardCheck.kind.rawValue, when: retry, command: guardCheck.command))
+                }
+                for operation in action.operations { out.append(contentsOf: Self.exchanges(operation, phase: .action, step: step.name, when: retry)) }
+                for operation in action.undo {
+                    out.append(contentsOf: Self.exchanges(operation, phase: .undo, step: step.name, when: "if the host rolls back after this action"))
+                }
+            }
+        }
+        for verification in verifications {
+            for (check, probe) in zip(verification.checks, verification.probes) {
+                let polled = "repeated until it holds, within \(verification.within)"
+                if let probe {
+                    out.append(Exchange(phase: .probe, step: verification.name, what: check.display, when: polled, command: probe))
+                } else if case .http(let url, _, let method, _, _, let fromController) = check {
+                    let path = fromController ? "from the controller" : "through the SSH tunnel"
+                    out.append(Exchange(phase: .probe, step: verification.name, what: check.display, when: polled, transfer: "\(method) \(url) (\(path))"))
+                }
+            }
+        }
+        for action in rollback {
+            for guardCheck in action.guards {
+                out.append(
+                    Exchange(phase: .rollback, step: "rollback", what: guardCheck.kind.rawValue, when: "if the host rolls back", command: guardCheck.command))
+            }
+            for operation in action.operations {
+                out.append(contentsOf: Self.exchanges(operation, phase: .rollback, step: "rollback", when: "if the host rolls back after a change"))
+            }
+        }
+        if let finish {
+            out.append(Exchange(phase: .finish, what: "remove what was moved aside; release the lock", when: "if the host passed", command: finish))
+        }
+        if let release { out.append(Exchange(phase: .release, what: "release the lock", when: "if the host failed", command: release)) }
+        return out
+    }
+
+    static func exchanges(_ operation: Operation, phase: Exchange.Phase, step: String, when: String?) -> [Exchange] {
+        switch operation {
+        case .command(let command):
+            return [Exchange(phase: phase, step: step, what: operation.display, when: when, command: command)]
+        case .waitForPort(_, let probe, _), .waitForState(_, let probe, _, _):
+            return [Exchange(phase: phase, step: step, what: operation.display, when: when ?? "repeated until it holds", command: probe)]
+        case .upload(let source, let temporary, let mode):
+            return [Exchange(phase: phase, step: step, what: operation.display, when: when, transfer: "sftp \(source) → \(temporary) (mode \(mode ?? "0644"))")]
+        case .waitForHTTP(let url, _, _):
+            return [
+                Exchange(
+                    phase: phase, step: step, what: operation.display, when: when ?? "repeated until it holds", transfer: "GET \(url) (through the SSH tunnel)")
+            ]
+        }
+    }
+}

@@ -1,0 +1,73 @@
+/// A command as the plan holds it: the body, its fixed time limit, sudo, the secrets it reads (by
+/// name) and what it needs on the host. `message(secrets:)` is the one rendering to the bytes sent.
+public struct HostCommand: Sendable, Hashable, Codable {
+    /// The sh script run on the host.
+    public var body: ShellCommand
+    /// The limit in seconds, fixed when the plan is made (`HostCommand.unlimited` when none).
+    public var limit: Double
+    /// Runs the starter, and so the body, inside `sudo -n`.
+    public var sudo: Bool
+    /// What the body needs beyond POSIX sh, `timeout` and `setsid`.
+    public var requirements: [Requirement]
+
+    /// The limit of a command with none: 24 days (BusyBox `timeout 0` kills at once, so 0 cannot mean "none").
+    public static let unlimited: Double = 2_147_483
+
+    public init(_ body: ShellCommand, limit: Double? = nil, sudo: Bool = false, requirements: [Requirement] = []) {
+        self.body = body
+        self.limit = min(limit ?? Self.unlimited, Self.unlimited)
+        self.sudo = sudo
+        self.requirements = requirements
+    }
+
+    /// True when the command has a limit of its own.
+    public var limited: Bool { limit < Self.unlimited }
+
+    /// The same command with its limit capped (a step's `timeout:` caps every command in it).
+    public func capped(at seconds: Double?) -> HostCommand {
+        guard let seconds else { return self }
+        var copy = self
+        copy.limit = min(limit, seconds)
+        return copy
+    }
+
+    /// What the host receives: the exec request and standard input, with the secrets' values.
+    public func message(secrets: [String: String]) throws(MissingSecret) -> WireMessage {
+        var values: [(String, String)] = []
+        for name in body.secrets {
+            guard let value = secrets[name] else { throw MissingSecret(name: name) }
+            values.append((name, value))
+        }
+        return WireMessage(request: Starter.request(sudo: sudo), stdin: Starter.payload(self, secrets: values), limit: limit)
+    }
+
+    /// The same bytes with each secret's value shown as `••••`: what plans print.
+    public var shown: WireMessage {
+        WireMessage(
+            request: Starter.request(sudo: sudo), stdin: Starter.payload(self, secrets: body.secrets.map { ($0, secretMask) }, quoteValues: false),
+            limit: limit)
+    }
+}
+
+/// A secret the command reads was not given a value.
+public struct MissingSecret: Error, Sendable, Equatable {
+    public var name: String
+}
+
+/// The bytes of one command on the wire: the exec request, and what is written to its standard input
+/// (which then stays open: the host kills the command's process group when it closes).
+public struct WireMessage: Sendable, Hashable, Codable {
+    public var request: String
+    public var stdin: String
+    /// The command's own limit in seconds; the transport's backstop waits a little longer.
+    public var limit: Double
+
+    public init(request: String, stdin: String, limit: Double) {
+        self.request = request
+        self.stdin = stdin
+        self.limit = limit
+    }
+
+    /// `timeout` exits 124 when it stopped the command, 137 when it had to KILL it.
+    public func timedOut(status: Int32) -> Bool { limit < HostCommand.unlimited && (status == 124 || status == 137) }
+}

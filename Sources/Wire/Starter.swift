@@ -1,0 +1,45 @@
+/// The one way a command starts on a host. The exec request is a constant that every login shell
+/// (sh, bash, zsh, csh, tcsh, fish) parses the same: `exec sh -s`. The script itself arrives on
+/// standard input as one `{ ... }` group, so sh parses all of it before running any of it: a payload
+/// cut short by a dropped connection is a syntax error and runs nothing. The group exports the
+/// secrets (never on a command line), runs the body with `sh -c` under `timeout` in a process group
+/// of its own (`setsid`), and watches standard input: when the controller's end closes (it was
+/// killed, the connection dropped), the whole group gets TERM, then KILL two seconds later.
+public enum Starter {
+    /// The exec request.
+    public static func request(sudo: Bool) -> String { sudo ? "exec sudo -n sh -s" : "exec sh -s" }
+
+    /// Exit status of the starter itself when the host cannot run commands (`timeout` or `setsid` missing).
+    public static let unableStatus: Int32 = 125
+
+    /// The script written to standard input.
+    public static func payload(_ command: HostCommand, secrets: [(String, String)], quoteValues: Bool = true) -> String {
+        var lines = ["{"]
+        for (name, value) in secrets {
+            lines.append("export \(SecretName.environment(name))=\(quoteValues ? ShellQuote.quote(value) : value)")
+        }
+        lines.append("B=" + ShellQuote.quote(command.body.script))
+        lines.append(
+            "command -v timeout >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || { echo 'runbook: cannot run commands on this host: it needs timeout and setsid' >&2; exit \(unableStatus); }"
+        )
+        lines.append("exec 3<&0")
+        lines.append("setsid timeout -k 2 \(seconds(command.limit)) sh -c \"$B\" 3<&- & c=$!")
+        lines.append("{ while read -r _; do :; done; kill -s TERM -- -$c; (sleep 2; kill -s KILL -- -$c) & } <&3 >/dev/null 2>&1 & w=$!")
+        lines.append("exec 3<&-")
+        lines.append("wait $c; s=$?; kill $w 2>/dev/null; exit $s")
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `10`, `0.5`: the shortest exact decimal, as `timeout` reads it.
+    public static func seconds(_ value: Double) -> String {
+        let millis = Int((value * 1000).rounded())
+        let whole = millis / 1000
+        let fraction = millis % 1000
+        guard fraction != 0 else { return String(whole) }
+        var digits = String(fraction)
+        digits = String(repeating: "0", count: 3 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
+    }
+}
