@@ -219,7 +219,19 @@ public struct Planner: Sendable {
                 verifications.append(
                     PlannedVerification(
                         name: verification.name, after: runbook.graph.verificationDependencies[verification.name] ?? [],
-                        within: verification.within, checks: checks))
+                        within: verification.within, checks: checks, logs: planner.logCommands(checks)))
+            }
+            var precheck: PlannedVerification?
+            if let block = runbook.precheck {
+                var checks: [PlannedCheck] = []
+                for assertion in block.assertions {
+                    do {
+                        checks.append(try planner.plan(assertion))
+                    } catch {
+                        throw ActionPlanner.Failure(message: "precheck (line \(assertion.location.line)): \(error.message)")
+                    }
+                }
+                precheck = PlannedVerification(name: "precheck", after: [], within: block.within, checks: checks, logs: planner.logCommands(checks))
             }
             var rollback: [PlannedAction] = []
             for action in runbook.rollback {
@@ -232,7 +244,7 @@ public struct Planner: Sendable {
             return .success(
                 HostPlan(
                     host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
-                    steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets,
+                    steps: steps, verifications: verifications, rollback: rollback, precheck: precheck, secrets: hostValues.secrets,
                     lockFolder: lockFolder))
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))

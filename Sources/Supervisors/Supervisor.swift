@@ -20,6 +20,9 @@ public struct ProcessStatus: Sendable, Hashable {
         self.restarts = restarts
         self.detail = detail
     }
+
+    /// The supervisor gave up on the app (FATAL, errored, failed, dead): waiting longer changes nothing.
+    public var terminal: Bool { state == .failed }
 }
 
 /// Why a supervisor's output could not be read.
@@ -43,6 +46,44 @@ public protocol SupervisorAdapter: Sendable {
     func status(_ app: String) -> String
     /// Reads the status command's output (and exit status) for one app.
     func parseStatus(_ output: String, exitStatus: Int32, app: String) throws(SupervisorOutputError) -> ProcessStatus
+    /// Makes the app read its configuration again (or sends it `signal` instead).
+    func reload(_ app: String, signal: String?) -> String
+    /// Takes the app out of the supervisor, recording how to put it back in `state`.
+    func remove(_ app: String, state: String, runID: String) -> String
+    /// Puts a removed app back as it was (running or not).
+    func restore(_ app: String, state: String, runID: String) -> String
+    /// Removes what `remove` kept aside, once the run's changes are final.
+    func removeCleanup(_ app: String, state: String, runID: String) -> String
+    /// The app's last `lines` log lines, from the supervisor's own log.
+    func logTail(_ app: String, lines: Int) -> String
+    /// True when the log can be read from a time (`RUNBOOK_SINCE`, epoch seconds on the host), false
+    /// when runbook compares what `logRead` prints before and after (log files without timestamps).
+    var logsByTime: Bool { get }
+    /// The app's log: since `$RUNBOOK_SINCE` when `logsByTime`, else its recent end.
+    func logRead(_ app: String) -> String
+}
+
+extension SupervisorAdapter {
+    /// Where `remove` records the app's state on the host: `/tmp/runbook-RUNID-APP` (app name made safe).
+    public func removeStatePath(_ app: String, runID: String) -> String {
+        let safe = String(app.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+        return "\"${TMPDIR:-/tmp}\"/" + ShellQuote.quote("runbook-\(runID)-\(safe).state")
+    }
+}
+
+/// Log text written since a mark: the text after the last occurrence of the end of what was there
+/// at the mark (the whole text when the mark is not found: the log rotated or grew past the window).
+public enum LogWindow {
+    /// How much of the earlier read identifies the place in the later one.
+    public static let markLength = 2000
+
+    public static func mark(_ earlier: String) -> String { String(earlier.suffix(markLength)) }
+
+    public static func since(mark: String, in later: String) -> String {
+        guard !mark.isEmpty else { return later }
+        guard let range = later.range(of: mark, options: .backwards) else { return later }
+        return String(later[range.upperBound...])
+    }
 }
 
 /// The adapter for a supervisor kind, optionally called through `supervisor_command`.
