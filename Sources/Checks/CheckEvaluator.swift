@@ -23,17 +23,19 @@ public struct CheckResult: Sendable, Hashable {
 /// Evaluates the assertions of one verification on one host; it remembers what it saw when the
 /// verification started (restart counters and pids), since `restarts` is a delta over a window.
 public actor CheckEvaluator {
-    private let transport: any Transport
-    private let adapter: (any SupervisorAdapter)?
+    let transport: any Transport
+    let adapter: (any SupervisorAdapter)?
     private let started: Date
+    let logMarks: LogMarks
     private var restartBaselines: [String: Int] = [:]
     private var lastPIDs: [String: Int] = [:]
     private var pidRestarts: [String: Int] = [:]
 
-    public init(transport: any Transport, adapter: (any SupervisorAdapter)?, started: Date = Date()) {
+    public init(transport: any Transport, adapter: (any SupervisorAdapter)?, started: Date = Date(), logMarks: LogMarks = LogMarks()) {
         self.transport = transport
         self.adapter = adapter
         self.started = started
+        self.logMarks = logMarks
     }
 
     public func evaluate(_ check: PlannedCheck) async -> CheckResult {
@@ -48,7 +50,7 @@ public actor CheckEvaluator {
                 return CheckResult(
                     holds: listeners.isEmpty, expected: expected,
                     found: listeners.isEmpty ? "nothing listens on port \(port)" : listeners.map(\.description).joined(separator: ", "))
-            case .http(let url, let statuses, let method, let contains, let timeout, let fromController):
+            case .http(let url, let statuses, let method, let contains, let json, let timeout, let fromController):
                 let seconds = Double(timeout.milliseconds) / 1000
                 let response =
                     fromController
@@ -57,6 +59,7 @@ public actor CheckEvaluator {
                 var problems: [String] = []
                 if !statuses.accepts(response.status) { problems.append("status \(response.status)") }
                 if let contains, !response.body.contains(contains) { problems.append("a body without \"\(contains)\"") }
+                if !json.isEmpty { problems += Self.jsonProblems(response.body, expected: json) }
                 return CheckResult(
                     holds: problems.isEmpty, expected: expected,
                     found: problems.isEmpty ? "status \(response.status)" : problems.joined(separator: " and ") + Self.bodyTail(response.body))
@@ -77,13 +80,23 @@ public actor CheckEvaluator {
                 return CheckResult(holds: present == exists, expected: expected, found: present ? "\(path) exists" : "\(path) does not exist")
             case .restarts(let app, let status, let max, let over):
                 return try await restarts(app: app, status: status, max: max, over: over, expected: expected)
+            case .running(let app, let status):
+                return try await running(app: app, status: status, expected: expected)
+            case .memory(let app, let status, let rss, let max):
+                return try await memory(app: app, status: status, rss: rss, max: max, expected: expected)
+            case .log(let app, let read, let byTime, let contains, let notContains):
+                return try await log(app: app, read: read, byTime: byTime, contains: contains, notContains: notContains, expected: expected)
+            case .reachable(_, let probe, let timeout):
+                return try await reachable(probe: probe, timeout: timeout, expected: expected)
+            case .envFile(let path, let has):
+                return try await envFile(path: path, has: has, expected: expected)
             }
         } catch {
             return CheckResult(holds: false, expected: expected, found: error.message)
         }
     }
 
-    private func listeners(_ port: Int) async throws(TransportError) -> [Listener] {
+    func listeners(_ port: Int) async throws(TransportError) -> [Listener] {
         let result = try await transport.exec(SocketTable.script(port: port), timeout: 30, output: nil)
         guard result.exitStatus == 0 else {
             throw TransportError(.channel, host: transport.host, "cannot read /proc/net/tcp: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -111,7 +124,7 @@ public actor CheckEvaluator {
         return CheckResult(holds: !matching.isEmpty, expected: expected, found: found)
     }
 
-    private func restarts(app: String, status: ShellCommand, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
+    func restarts(app: String, status: ShellCommand, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
         -> CheckResult
     {
         let result = try await transport.exec(status.script, timeout: 30, output: nil)
@@ -138,6 +151,12 @@ public actor CheckEvaluator {
         let elapsed = Date().timeIntervalSince(started)
         let window = Double(over.milliseconds) / 1000
         let state = "\(current.detail)\(current.pid.map { " pid \($0)" } ?? "")"
+        if current.state != .running {
+            // "0 restarts" of an app that is not running is no pass: it must run for the whole window.
+            return CheckResult(
+                holds: false, settled: true, expected: expected,
+                found: "\(app) is not running (\(state)) after \(Int(elapsed))s; \(count) restart\(count == 1 ? "" : "s") seen")
+        }
         if count > max {
             return CheckResult(holds: false, settled: true, expected: expected, found: "\(count) restarts in \(Int(elapsed))s (\(state))")
         }
@@ -147,7 +166,7 @@ public actor CheckEvaluator {
         return CheckResult(holds: true, settled: true, expected: expected, found: "\(count) restarts over \(Int(window))s (\(state))")
     }
 
-    private static func bodyTail(_ text: String) -> String {
+    static func bodyTail(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return "" }
         return ": " + String(trimmed.suffix(200)).replacingOccurrences(of: "\n", with: " ⏎ ")

@@ -6,6 +6,8 @@ public enum HostResult: String, Sendable, Codable {
     case ok
     case rolledBack = "rolled back"
     case rollbackFailed = "rollback failed"
+    /// A precheck assertion failed before any change: nothing was changed, nothing is undone.
+    case precheckFailed = "precheck failed"
     /// Failed and left as it is (`--no-rollback`, or `rollback: :none`).
     case failed
     case notStarted = "not started"
@@ -25,7 +27,7 @@ public struct RunEvent: Sendable {
         case stepSkipped(step: String, reason: String)
         case actionSkipped(step: String, action: String, reason: String)
         /// An action ran to completion; `index` is its place in the step (the journal keeps these for `runbook rollback RUN`).
-        case actionCompleted(step: String, index: Int, action: String)
+        case actionCompleted(step: String, index: Int, action: String, undoable: Bool = true)
         case stepFinished(step: String, ok: Bool, exitStatus: Int32?, duration: Double, message: String?)
         case output(step: String, stream: String, text: String)
         case verifyStarted(name: String)
@@ -107,11 +109,12 @@ extension RunEvent {
             object["step"] = JSONValue(step)
             object["action"] = JSONValue(action)
             object["reason"] = JSONValue(reason)
-        case .actionCompleted(let step, let index, let action):
+        case .actionCompleted(let step, let index, let action, let undoable):
             object["event"] = JSONValue("action_completed")
             object["step"] = JSONValue(step)
             object["index"] = JSONValue(index)
             object["action"] = JSONValue(action)
+            object["undoable"] = JSONValue(undoable)
         case .stepFinished(let step, let ok, let exitStatus, let duration, let message):
             object["event"] = JSONValue("step_finished")
             object["step"] = JSONValue(step)

@@ -154,7 +154,7 @@ public final class RunExecutor: Sendable {
     /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is unknown.
     static func exitStatus(_ results: [HostResult]) -> Int32 {
         if results.contains(where: { $0 == .rollbackFailed || $0 == .unknown }) { return 3 }
-        if results.contains(where: { $0 == .failed || $0 == .rolledBack }) { return 1 }
+        if results.contains(where: { $0 == .failed || $0 == .rolledBack || $0 == .precheckFailed }) { return 1 }
         return 0
     }
 
@@ -272,6 +272,11 @@ public final class RunExecutor: Sendable {
             if scope != "fleet" { await runner.cleanUp() }
             await settle()
             return finish(.ok, nil, changed: changed)
+        }
+        if failure.precheck {
+            // Nothing changed on this host: no undo, no rollback block; it counts as a failed host.
+            await settle()
+            return finish(.precheckFailed, failure.message, changed: false)
         }
         if stop.immediate { return finish(.unknown, failure.message, changed: changed) }
         guard rollsBackHosts else {

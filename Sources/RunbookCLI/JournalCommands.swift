@@ -75,14 +75,20 @@ struct ShowCommand: ParsableCommand {
                     Output.print("  \(event["holds"]?.bool == true ? "✓" : "✗") \(event["expected"]?.string ?? ""): \(event["found"]?.string ?? "")")
                 case "undo":
                     Output.print(
-                        "  ↶ undo \(event["step"]?.string ?? "?") (\(event["action"]?.string ?? ""))"
+                        "  ↶ " + (event["step"]?.string == "rollback" ? "rollback block: \(event["action"]?.string ?? "")" : "undo \(event["step"]?.string ?? "?"): \((event["commands"]?.string ?? "").firstLineForUndo)")
                             + (event["ok"]?.bool == true ? "" : " FAILED: \(event["message"]?.string ?? "")"))
                 default: continue
                 }
             }
             if case .array(let items)? = result?["left_to_do"] { for item in items { Output.print("  left to do: \(item.string ?? "")") } }
             if let remaining = left[host], !remaining.isEmpty {
-                Output.print("  \(remaining.count) completed action(s) not undone: `runbook rollback \(header.runID)` undoes them")
+                // Only actions with an undo can be taken back; older journals do not say, so they count.
+                let undoable = remaining.filter { item in
+                    !events.contains { $0["event"]?.string == "action_completed" && $0["step"]?.string == item.step && $0["index"]?.int == item.index && $0["undoable"]?.bool == false }
+                }
+                if !undoable.isEmpty {
+                    Output.print("  \(undoable.count) completed action(s) with an undo not undone: `runbook rollback \(header.runID)` undoes them")
+                }
             }
         }
     }
