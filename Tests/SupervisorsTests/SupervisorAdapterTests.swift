@@ -113,7 +113,7 @@ private func fixture(_ name: String) throws -> String {
     @Test(arguments: [
         ("shop                             RUNNING   pid 4121, uptime 0:01:02", ProcessStatus.State.running, Int?(4121)),
         ("shop                             STOPPED   Nov 24 06:00 AM", .stopped, nil),
-        ("shop                             BACKOFF   Exited too quickly (process log may have details)", .failed, nil),
+        ("shop                             BACKOFF   Exited too quickly (process log may have details)", .starting, nil),
         ("shop                             FATAL     Exited too quickly", .failed, nil),
         ("shop                             STARTING", .starting, nil),
     ])
