@@ -9,6 +9,9 @@ import Transport
 public struct LogMarks: Sendable {
     public var since: Int?
     public var marks: [String: String]
+    /// The same, taken when a verification with `since: :verify` checks started.
+    public var verifySince: Int?
+    public var verifyMarks: [String: String] = [:]
 
     public init(since: Int? = nil, marks: [String: String] = [:]) {
         self.since = since
@@ -67,19 +70,19 @@ extension CheckEvaluator {
     }
 
     /// `contains:` waits for the text (polled); `not_contains:` fails at once when the text is there.
-    func log(app: String, read: ShellCommand, byTime: Bool, contains: String?, notContains: String?, expected: String) async throws(TransportError)
-        -> CheckResult
+    func log(app: String, read: ShellCommand, byTime: Bool, contains: String?, notContains: String?, sinceVerify: Bool, expected: String)
+        async throws(TransportError) -> CheckResult
     {
         var prefix = ""
         if byTime {
-            guard let since = logMarks.since else {
+            guard let since = sinceVerify ? logMarks.verifySince : logMarks.since else {
                 return CheckResult(holds: false, settled: true, expected: expected, found: "the host's clock was not read when the run started")
             }
             prefix = "RUNBOOK_SINCE=\(since)\n"
         }
         let result = try await transport.exec(prefix + read.script, timeout: 60, output: nil)
         let all = result.stdout + result.stderr
-        let text = byTime ? all : LogWindow.since(mark: logMarks.marks[app] ?? "", in: all)
+        let text = byTime ? all : LogWindow.since(mark: (sinceVerify ? logMarks.verifyMarks[app] : logMarks.marks[app]) ?? "", in: all)
         var problems: [String] = []
         var settled = false
         if let notContains, let range = text.range(of: notContains) {
@@ -92,7 +95,7 @@ extension CheckEvaluator {
         let lines = text.split(separator: "\n").count
         return CheckResult(
             holds: problems.isEmpty, settled: settled, expected: expected,
-            found: problems.isEmpty ? "\(lines) log line(s) since the run started" : problems.joined(separator: " and "))
+            found: problems.isEmpty ? "\(lines) log line(s) since the \(sinceVerify ? "verification" : "run") started" : problems.joined(separator: " and "))
     }
 
     func reachable(probe: ShellCommand, timeout: TimeSpan, expected: String) async throws(TransportError) -> CheckResult {

@@ -84,8 +84,9 @@ public actor CheckEvaluator {
                 return try await running(app: app, status: status, expected: expected)
             case .memory(let app, let status, let rss, let max):
                 return try await memory(app: app, status: status, rss: rss, max: max, expected: expected)
-            case .log(let app, let read, let byTime, let contains, let notContains):
-                return try await log(app: app, read: read, byTime: byTime, contains: contains, notContains: notContains, expected: expected)
+            case .log(let app, let read, let byTime, let contains, let notContains, let sinceVerify):
+                return try await log(
+                    app: app, read: read, byTime: byTime, contains: contains, notContains: notContains, sinceVerify: sinceVerify, expected: expected)
             case .reachable(_, let probe, let timeout):
                 return try await reachable(probe: probe, timeout: timeout, expected: expected)
             case .envFile(let path, let has):

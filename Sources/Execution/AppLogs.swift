@@ -31,11 +31,12 @@ extension HostRunner {
 
     /// Reads where the logs of `log ..., since: :run` checks stand now: the host's clock, and for
     /// supervisors without timestamps the end of each app's log.
-    func takeLogMarks() async -> LogMarks {
+    func takeLogMarks(_ verification: PlannedVerification? = nil) async -> LogMarks {
         var marks = LogMarks()
-        let checks = (plan.precheck.map { [$0] } ?? []).flatMap(\.checks) + plan.verifications.flatMap(\.checks)
+        let checks =
+            verification.map { $0.checks } ?? ((plan.precheck.map { [$0] } ?? []).flatMap(\.checks) + plan.verifications.flatMap(\.checks))
         for check in checks {
-            guard case .log(let app, let read, let byTime, _, _) = check else { continue }
+            guard case .log(let app, let read, let byTime, _, _, let sinceVerify) = check, sinceVerify == (verification != nil) else { continue }
             if byTime {
                 if marks.since == nil, let result = try? await context.transport.exec("date +%s", timeout: 15, output: nil) {
                     marks.since = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -217,7 +217,15 @@ final class HostRunner: @unchecked Sendable {
         context.emit(.verifyStarted(name: verification.name))
         let precheck = verification.name == "precheck"
         let started = Date()
-        let evaluator = CheckEvaluator(transport: context.transport, adapter: context.adapter, started: started, logMarks: logMarks)
+        // `since: :verify` log checks start their window here; the others at the start of the run.
+        let hasVerifyWindow = verification.checks.contains { if case .log(_, _, _, _, _, true) = $0 { true } else { false } }
+        var marks = logMarks
+        if hasVerifyWindow {
+            let own = await takeLogMarks(verification)
+            marks.verifySince = own.since
+            marks.verifyMarks = own.marks
+        }
+        let evaluator = CheckEvaluator(transport: context.transport, adapter: context.adapter, started: started, logMarks: marks)
         // A restarts window longer than `within` is still watched to its end.
         var seconds = Double(verification.within.milliseconds) / 1000
         for check in verification.checks {

@@ -100,13 +100,13 @@ extension ActionPlanner {
                 throw Failure(message: "`max:` must be a size such as \"512M\" or \"1G\", not `\(maxText)`")
             }
             return .memory(app: app.value, status: ShellCommand(adapter.status(app.value)), rss: ShellCommand(Scripts.treeRSS), max: max)
-        case .log(let appExpr, let containsExpr, let notContainsExpr):
+        case .log(let appExpr, let containsExpr, let notContainsExpr, let sinceVerify):
             let adapter = try needSupervisor("log")
             let app = try text(appExpr)
             return .log(
                 app: app.value, read: ShellCommand(adapter.logRead(app.value)), byTime: adapter.logsByTime,
                 contains: try containsExpr.map { (expr) throws(Failure) in try text(expr).value },
-                notContains: try notContainsExpr.map { (expr) throws(Failure) in try text(expr).value })
+                notContains: try notContainsExpr.map { (expr) throws(Failure) in try text(expr).value }, sinceVerify: sinceVerify)
         case .reachable(let targetExpr, let timeoutExpr):
             let target = try text(targetExpr)
             guard let destination = HostPort(parsing: target.value) else {

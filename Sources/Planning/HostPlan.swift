@@ -94,7 +94,7 @@ public enum PlannedCheck: Sendable, Hashable, Encodable {
     /// RSS of the app's process tree: `rss` reads it for the pid in `$RUNBOOK_PID`.
     case memory(app: String, status: ShellCommand, rss: ShellCommand, max: Int)
     /// The app's log since the run started: `read` prints it (from `$RUNBOOK_SINCE` when `byTime`).
-    case log(app: String, read: ShellCommand, byTime: Bool, contains: String?, notContains: String?)
+    case log(app: String, read: ShellCommand, byTime: Bool, contains: String?, notContains: String?, sinceVerify: Bool)
     /// A TCP connect from the host; `probe` exits 0 connected, 3 when it cannot check.
     case reachable(target: String, probe: ShellCommand, timeout: TimeSpan)
     case envFile(path: String, has: [ExpectedValue])
@@ -102,7 +102,7 @@ public enum PlannedCheck: Sendable, Hashable, Encodable {
     /// The app a check is about (its log is shown when the check fails).
     public var app: String? {
         switch self {
-        case .restarts(let app, _, _, _), .running(let app, _), .memory(let app, _, _, _), .log(let app, _, _, _, _): app
+        case .restarts(let app, _, _, _), .running(let app, _), .memory(let app, _, _, _), .log(let app, _, _, _, _, _): app
         default: nil
         }
     }
@@ -124,8 +124,8 @@ public enum PlannedCheck: Sendable, Hashable, Encodable {
         case .file(let path, let exists): exists ? "file \(path) exists" : "file \(path) does not exist"
         case .running(let app, _): "\(app) is running"
         case .memory(let app, _, _, let max): "memory of \(app) ≤ \(MemorySize.describe(max))"
-        case .log(let app, _, _, let contains, let notContains):
-            "log of \(app) since the run started"
+        case .log(let app, _, _, let contains, let notContains, let sinceVerify):
+            "log of \(app) since the \(sinceVerify ? "verification" : "run") started"
                 + [contains.map { " contains \"\($0)\"" }, notContains.map { " has no \"\($0)\"" }].compactMap { $0 }.joined(separator: " and")
         case .reachable(let target, _, _): "\(target) reachable from the host"
         case .envFile(let path, let has): "\(path) has " + has.map { "\($0.key)=\($0.display)" }.joined(separator: ", ")
@@ -272,11 +272,12 @@ extension PlannedCheck {
             try c.encode(status, forKey: AnyKey("status_command"))
             try c.encode(rss, forKey: AnyKey("rss_command"))
             try c.encode(max, forKey: AnyKey("max_bytes"))
-        case .log(let app, let read, let byTime, let contains, let notContains):
+        case .log(let app, let read, let byTime, let contains, let notContains, let sinceVerify):
             try c.encode("log", forKey: AnyKey("kind"))
             try c.encode(app, forKey: AnyKey("app"))
             try c.encode(read, forKey: AnyKey("read_command"))
-            try c.encode(byTime ? "time" : "mark", forKey: AnyKey("since"))
+            try c.encode(sinceVerify ? "verify" : "run", forKey: AnyKey("since"))
+            try c.encode(byTime ? "time" : "mark", forKey: AnyKey("window"))
             try c.encodeIfPresent(contains, forKey: AnyKey("contains"))
             try c.encodeIfPresent(notContains, forKey: AnyKey("not_contains"))
         case .reachable(let target, let probe, let timeout):

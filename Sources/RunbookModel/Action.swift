@@ -87,8 +87,8 @@ public struct Assertion: Sendable, Hashable {
         case file(path: Expr, exists: Bool)
         case running(app: Expr)
         case memory(app: Expr, max: Expr)
-        /// `log app, contains:, not_contains:, since: :run`.
-        case log(app: Expr, contains: Expr?, notContains: Expr?)
+        /// `log app, contains:, not_contains:, since: :run` (or `:verify`: since the verification started).
+        case log(app: Expr, contains: Expr?, notContains: Expr?, sinceVerify: Bool)
         case reachable(target: Expr, timeout: Expr)
         case envFile(path: Expr, has: [KeyedExpr])
     }

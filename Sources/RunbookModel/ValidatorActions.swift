@@ -161,7 +161,8 @@ extension Validator {
                 error("`log` needs `contains:` or `not_contains:`", at: at)
                 return nil
             }
-            return Assertion(.log(app: subject, contains: args["contains"], notContains: args["not_contains"]), at: at)
+            let sinceVerify = args["since"] == .symbol("verify")
+            return Assertion(.log(app: subject, contains: args["contains"], notContains: args["not_contains"], sinceVerify: sinceVerify), at: at)
         case "reachable":
             if case .string(let literal) = subject, let text = literal.plainText, HostPort(parsing: text) == nil {
                 error("`reachable` takes \"host:port\" (\"[::1]:5432\" for IPv6), not \"\(text)\"", at: args.positionalLocations.first ?? at)

@@ -79,7 +79,7 @@ enum Vocabulary {
         "running": Signature(positional: [("app", .string)]),
         "memory": Signature(positional: [("app", .string)], keywords: [("max", .memorySize)], requiredKeywords: ["max"]),
         "log": Signature(
-            positional: [("app", .string)], keywords: [("contains", .string), ("not_contains", .string), ("since", .symbol(["run"]))]),
+            positional: [("app", .string)], keywords: [("contains", .string), ("not_contains", .string), ("since", .symbol(["run", "verify"]))]),
         "reachable": Signature(positional: [("target", .string)], keywords: [("timeout", .duration)]),
         "env_file": Signature(positional: [("path", .string)], keywords: [("has", .valueHash)], requiredKeywords: ["has"]),
     ]

@@ -71,20 +71,18 @@ extension SupervisorAdapter {
     }
 }
 
-/// Log text written since a mark: the text after the last occurrence of the end of what was there
-/// at the mark (the whole text when the mark is not found: the log rotated or grew past the window).
+/// Log text written since a mark: what the log read held then is a prefix of what it holds now,
+/// unless the log rotated or outgrew the read's window; then the whole read counts as new (a
+/// `not_contains:` may fail for an old line, but never passes over a new one).
 public enum LogWindow {
-    /// How much of the earlier read identifies the place in the later one.
-    public static let markLength = 2000
-
-    public static func mark(_ earlier: String) -> String { String(earlier.suffix(markLength)) }
+    public static func mark(_ earlier: String) -> String { earlier }
 
     public static func since(mark: String, in later: String) -> String {
-        guard !mark.isEmpty else { return later }
-        guard let range = later.range(of: mark, options: .backwards) else { return later }
-        return String(later[range.upperBound...])
+        guard !mark.isEmpty, later.hasPrefix(mark) else { return later }
+        return String(later.dropFirst(mark.count))
     }
 }
+
 
 /// The adapter for a supervisor kind, optionally called through `supervisor_command`.
 public enum Supervisors {
