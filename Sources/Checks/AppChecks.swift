@@ -62,7 +62,8 @@ extension CheckEvaluator {
         let words = result.stdout.split(whereSeparator: \.isWhitespace)
         guard result.exitStatus == 0, words.count == 2, let kib = Int(words[0]), let processes = Int(words[1]) else {
             let reason = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            return CheckResult(holds: false, expected: expected, found: "cannot read the memory of pid \(pid): \(reason.isEmpty ? "no answer from /proc" : reason)")
+            return CheckResult(
+                holds: false, expected: expected, found: "cannot read the memory of pid \(pid): \(reason.isEmpty ? "no answer from /proc" : reason)")
         }
         let bytes = kib * 1024
         let found = "RSS \(MemorySize.describe(bytes)) over \(processes) process\(processes == 1 ? "" : "es") (pid \(pid) and its children)"

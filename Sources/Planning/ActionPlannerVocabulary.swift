@@ -73,7 +73,7 @@ extension ActionPlanner {
         let undo: ShellCommand =
             "if [ -e " + backup + " ]; then cat " + backup + " > " + f + " && touch -r " + backup + " " + f + " && rm -f " + backup
             + "; elif [ -e " + none + " ]; then rm -f " + f + " " + none + "; fi"
-        let changes = set.map { "\($0.key)" } .map { "set \($0)" } + dropped.map { "unset \($0)" }
+        let changes = set.map { "\($0.key)" }.map { "set \($0)" } + dropped.map { "unset \($0)" }
         return PlannedAction(
             keyword: "env_file", summary: "edit \(path.display): " + changes.joined(separator: ", "), guards: [],
             operations: [.shell(edit, timeout: nil)], undo: [.shell(undo, timeout: nil)], cleanup: ["rm -f " + backup + " " + none])

@@ -72,7 +72,8 @@ public enum Scripts {
     /// `export ` and everything before the `=`), missing ones are appended, `unset` lines are dropped;
     /// comments, blank lines and order stay. Values arrive as `RB_V<n>` environment variables.
     public static func envFileAwk(keys: [String], unset: [String]) -> String {
-        let setup = keys.enumerated().map { "key[\($0.offset)]=\"\($0.element)\"; idx[\"\($0.element)\"]=\($0.offset)" }
+        let setup =
+            keys.enumerated().map { "key[\($0.offset)]=\"\($0.element)\"; idx[\"\($0.element)\"]=\($0.offset)" }
             + unset.map { "drop[\"\($0)\"]=1" }
         return """
             BEGIN { n=\(keys.count); \(setup.joined(separator: "; ")) }

@@ -75,7 +75,10 @@ struct ShowCommand: ParsableCommand {
                     Output.print("  \(event["holds"]?.bool == true ? "✓" : "✗") \(event["expected"]?.string ?? ""): \(event["found"]?.string ?? "")")
                 case "undo":
                     Output.print(
-                        "  ↶ " + (event["step"]?.string == "rollback" ? "rollback block: \(event["action"]?.string ?? "")" : "undo \(event["step"]?.string ?? "?"): \((event["commands"]?.string ?? "").firstLineForUndo)")
+                        "  ↶ "
+                            + (event["step"]?.string == "rollback"
+                                ? "rollback block: \(event["action"]?.string ?? "")"
+                                : "undo \(event["step"]?.string ?? "?"): \((event["commands"]?.string ?? "").firstLineForUndo)")
                             + (event["ok"]?.bool == true ? "" : " FAILED: \(event["message"]?.string ?? "")"))
                 default: continue
                 }
@@ -84,7 +87,10 @@ struct ShowCommand: ParsableCommand {
             if let remaining = left[host], !remaining.isEmpty {
                 // Only actions with an undo can be taken back; older journals do not say, so they count.
                 let undoable = remaining.filter { item in
-                    !events.contains { $0["event"]?.string == "action_completed" && $0["step"]?.string == item.step && $0["index"]?.int == item.index && $0["undoable"]?.bool == false }
+                    !events.contains {
+                        $0["event"]?.string == "action_completed" && $0["step"]?.string == item.step && $0["index"]?.int == item.index
+                            && $0["undoable"]?.bool == false
+                    }
                 }
                 if !undoable.isEmpty {
                     Output.print("  \(undoable.count) completed action(s) with an undo not undone: `runbook rollback \(header.runID)` undoes them")

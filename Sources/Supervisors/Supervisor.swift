@@ -83,7 +83,6 @@ public enum LogWindow {
     }
 }
 
-
 /// The adapter for a supervisor kind, optionally called through `supervisor_command`.
 public enum Supervisors {
     public static func adapter(for kind: SupervisorKind, command: String? = nil) -> any SupervisorAdapter {

@@ -60,7 +60,8 @@ extension SupervisordAdapter {
 
     public func restore(_ app: String, state: String, runID: String) -> String {
         let a = ShellQuote.quote(app)
-        return "\(command) add \(a) && case \"$(cat \(state) 2>/dev/null)\" in RUNNING|STARTING|BACKOFF) \(command) status \(a) | grep -q RUNNING || \(command) start \(a);;"
+        return
+            "\(command) add \(a) && case \"$(cat \(state) 2>/dev/null)\" in RUNNING|STARTING|BACKOFF) \(command) status \(a) | grep -q RUNNING || \(command) start \(a);;"
             + " *) \(command) stop \(a) > /dev/null 2>&1 || true;; esac && rm -f \(state)"
     }
 

@@ -14,9 +14,13 @@ import Testing
         #expect(CheckEvaluator.jsonProblems(#"{"data": {"status": "healthy"}}"#, expected: healthy).isEmpty)
         #expect(CheckEvaluator.jsonProblems(#"{"data": {"status": "unhealthy"}}"#, expected: healthy) == ["data.status = unhealthy (expected healthy)"])
         #expect(CheckEvaluator.jsonProblems("ok", expected: healthy) == ["a body that is not JSON"])
-        #expect(CheckEvaluator.jsonProblems(#"{"items": [{"n": 3}], "ok": true}"#, expected: [
-            ExpectedValue(key: "items.0.n", value: "3", display: "3"), ExpectedValue(key: "ok", value: "true", display: "true"),
-        ]).isEmpty)
+        #expect(
+            CheckEvaluator.jsonProblems(
+                #"{"items": [{"n": 3}], "ok": true}"#,
+                expected: [
+                    ExpectedValue(key: "items.0.n", value: "3", display: "3"), ExpectedValue(key: "ok", value: "true", display: "true"),
+                ]
+            ).isEmpty)
         #expect(CheckEvaluator.jsonProblems(#"{"a": 1}"#, expected: [ExpectedValue(key: "b", value: "1", display: "1")]) == ["no b in the JSON body"])
     }
 }

@@ -35,7 +35,9 @@ import Testing
     @Test func gracefulRestartWithPreconditions() async throws {
         let host = try AppHost(start: false)
         let redisPort = freePort()
-        try shell("printf '# app settings\\nexport PORT=%s\\nHOST=0.0.0.0\\nREDIS_ADDR=127.0.0.1:%s\\nREDIS_PASSWORD=old\\n' \(host.port) \(redisPort) > \(env(host)) && chown \(host.server.user) \(env(host)) && chmod 640 \(env(host))")
+        try shell(
+            "printf '# app settings\\nexport PORT=%s\\nHOST=0.0.0.0\\nREDIS_ADDR=127.0.0.1:%s\\nREDIS_PASSWORD=old\\n' \(host.port) \(redisPort) > \(env(host)) && chown \(host.server.user) \(env(host)) && chmod 640 \(env(host))"
+        )
         try host.startDependency(password: "old", port: redisPort)
         try host.startSupervisor()
         try host.waitForHTTP()
@@ -155,7 +157,8 @@ import Testing
         let host = try AppHost(start: false)
         let database = freePort()
         let upstream = freePort()
-        try shell("printf 'PORT=%s\\nHOST=0.0.0.0\\nDATABASE_ADDR=127.0.0.1:%s\\n' \(host.port) \(database) > \(env(host)) && chown \(host.server.user) \(env(host))")
+        try shell(
+            "printf 'PORT=%s\\nHOST=0.0.0.0\\nDATABASE_ADDR=127.0.0.1:%s\\n' \(host.port) \(database) > \(env(host)) && chown \(host.server.user) \(env(host))")
         try host.startSupervisor()
         try host.waitForHTTP()
         try waitForRunning(host)

@@ -175,11 +175,14 @@ private func fixture(_ name: String) throws -> String {
         let folder = NSTemporaryDirectory() + "pm2-entry-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let input = ">>>> In-memory PM2 is out-of-date, do:\n>>>> $ pm2 update\n" + (try String(contentsOf: realOutputs.appendingPathComponent(file), encoding: .utf8))
+        let input =
+            ">>>> In-memory PM2 is out-of-date, do:\n>>>> $ pm2 update\n" + (try String(contentsOf: realOutputs.appendingPathComponent(file), encoding: .utf8))
         try input.write(toFile: "\(folder)/jlist", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "node -e \(ShellQuote.quote(PM2Adapter.entryScript)) \(ShellQuote.quote(app)) \(folder)/state < \(folder)/jlist > \(folder)/app.json"]
+        process.arguments = [
+            "-c", "node -e \(ShellQuote.quote(PM2Adapter.entryScript)) \(ShellQuote.quote(app)) \(folder)/state < \(folder)/jlist > \(folder)/app.json",
+        ]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
