@@ -87,7 +87,7 @@ var runbookBinary: String {
         let runID = String(journal.dropLast(".jsonl".count))
         let show = try runProcess([runbookBinary, "show", runID, "--journal", "\(folder)/journal"])
         #expect(show.stdout.contains("h0: no result"), "\(show.stdout)")
-        #expect(show.stdout.contains("1 completed action(s) not undone: `runbook rollback \(runID)` undoes them"))
+        #expect(show.stdout.contains("1 completed action(s) with an undo not undone: `runbook rollback \(runID)` undoes them"))
         let history = try runProcess([runbookBinary, "history", "--journal", "\(folder)/journal"])
         #expect(history.stdout.contains("\(runID)  slow-deploy  --hosts all  5 host(s)  no result (stopped or died)"), "\(history.stdout)")
         // The lock the dead run left is cleared first, as the message said.
