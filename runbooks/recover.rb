@@ -37,7 +37,9 @@ runbook "recover" do
   end
 
   verify after: :save, within: "30s" do
+    running app
     restarts app, max: 0, over: "10s"
+    log app, not_contains: "EADDRINUSE", since: :verify
     listening port, address: "0.0.0.0"
     http "http://127.0.0.1:#{port}/api/health", status: 200
   end

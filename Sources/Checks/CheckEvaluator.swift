@@ -24,19 +24,24 @@ public struct CheckResult: Sendable, Hashable {
 /// Evaluates the assertions of one verification on one host; it remembers what it saw when the
 /// verification started (restart counters and pids), since `restarts` is a delta over a window.
 public actor CheckEvaluator {
-    private let transport: any Transport
-    private let secrets: [String: String]
-    private let adapter: (any SupervisorAdapter)?
+    let transport: any Transport
+    let secrets: [String: String]
+    let adapter: (any SupervisorAdapter)?
     private let started: Date
+    let logMarks: LogMarks
     private var restartBaselines: [String: Int] = [:]
     private var lastPIDs: [String: Int] = [:]
     private var pidRestarts: [String: Int] = [:]
 
-    public init(transport: any Transport, secrets: [String: String] = [:], adapter: (any SupervisorAdapter)?, started: Date = Date()) {
+    public init(
+        transport: any Transport, secrets: [String: String] = [:], adapter: (any SupervisorAdapter)?, started: Date = Date(),
+        logMarks: LogMarks = LogMarks()
+    ) {
         self.transport = transport
         self.secrets = secrets
         self.adapter = adapter
         self.started = started
+        self.logMarks = logMarks
     }
 
     /// Evaluates a check by sending its planned probe (`check.probe` when none is given).
@@ -53,7 +58,7 @@ public actor CheckEvaluator {
                 return CheckResult(
                     holds: listeners.isEmpty, expected: expected,
                     found: listeners.isEmpty ? "nothing listens on port \(port)" : listeners.map(\.description).joined(separator: ", "))
-            case .http(let url, let statuses, let method, let contains, let timeout, let fromController):
+            case .http(let url, let statuses, let method, let contains, let json, let timeout, let fromController):
                 let seconds = Double(timeout.milliseconds) / 1000
                 let response =
                     fromController
@@ -62,6 +67,7 @@ public actor CheckEvaluator {
                 var problems: [String] = []
                 if !statuses.accepts(response.status) { problems.append("status \(response.status)") }
                 if let contains, !response.body.contains(contains) { problems.append("a body without \"\(contains)\"") }
+                if !json.isEmpty { problems += Self.jsonProblems(response.body, expected: json) }
                 return CheckResult(
                     holds: problems.isEmpty, expected: expected,
                     found: problems.isEmpty ? "status \(response.status)" : problems.joined(separator: " and ") + Self.bodyTail(response.body))
@@ -86,6 +92,17 @@ public actor CheckEvaluator {
                 return CheckResult(holds: present == exists, expected: expected, found: present ? "\(path) exists" : "\(path) does not exist")
             case .restarts(let app, _, let max, let over):
                 return try await restarts(app: app, probe: probe, max: max, over: over, expected: expected)
+            case .running(let app, let status):
+                return try await running(app: app, status: status, expected: expected)
+            case .memory(let app, let status, let rss, let max):
+                return try await memory(app: app, status: status, rss: rss, max: max, expected: expected)
+            case .log(let app, let read, let byTime, let contains, let notContains, let sinceVerify):
+                return try await log(
+                    app: app, read: read, byTime: byTime, contains: contains, notContains: notContains, sinceVerify: sinceVerify, expected: expected)
+            case .reachable(_, let probe, let timeout):
+                return try await reachable(probe: probe, timeout: timeout, expected: expected)
+            case .envFile(let path, let has):
+                return try await envFile(path: path, has: has, expected: expected)
             }
         } catch {
             return CheckResult(holds: false, expected: expected, found: error.message)
@@ -93,12 +110,17 @@ public actor CheckEvaluator {
     }
 
     /// Sends a planned probe; a check without one was planned wrong and fails (never passes).
-    private func run(_ probe: HostCommand?) async throws(TransportError) -> ExecResult {
+    func run(_ probe: HostCommand?) async throws(TransportError) -> ExecResult {
         guard let probe else { throw TransportError(.local, host: transport.host, "this check has no planned probe") }
         return try await transport.run(probe, secrets: secrets)
     }
 
-    private func listeners(_ port: Int, probe: HostCommand?) async throws(TransportError) -> [Listener] {
+    /// Sends a planned command with this host's secrets and the run-time inputs it declares.
+    func send(_ command: HostCommand, inputs: [String: String] = [:]) async throws(TransportError) -> ExecResult {
+        try await transport.run(command, secrets: secrets, inputs: inputs)
+    }
+
+    func listeners(_ port: Int, probe: HostCommand?) async throws(TransportError) -> [Listener] {
         let result = try await run(probe)
         guard result.exitStatus == 0 else {
             throw TransportError(.channel, host: transport.host, "cannot read the socket table on this host: \(Self.reason(result))")
@@ -131,7 +153,7 @@ public actor CheckEvaluator {
         return CheckResult(holds: !matching.isEmpty, expected: expected, found: found)
     }
 
-    private func restarts(app: String, probe: HostCommand?, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
+    func restarts(app: String, probe: HostCommand?, max: Int, over: TimeSpan, expected: String) async throws(TransportError)
         -> CheckResult
     {
         let result = try await run(probe)
@@ -158,6 +180,12 @@ public actor CheckEvaluator {
         let elapsed = Date().timeIntervalSince(started)
         let window = Double(over.milliseconds) / 1000
         let state = "\(current.detail)\(current.pid.map { " pid \($0)" } ?? "")"
+        if current.state != .running {
+            // "0 restarts" of an app that is not running is no pass: it must run for the whole window.
+            return CheckResult(
+                holds: false, settled: true, expected: expected,
+                found: "\(app) is not running (\(state)) after \(Int(elapsed))s; \(count) restart\(count == 1 ? "" : "s") seen")
+        }
         if count > max {
             return CheckResult(holds: false, settled: true, expected: expected, found: "\(count) restarts in \(Int(elapsed))s (\(state))")
         }
@@ -167,7 +195,7 @@ public actor CheckEvaluator {
         return CheckResult(holds: true, settled: true, expected: expected, found: "\(count) restarts over \(Int(window))s (\(state))")
     }
 
-    private static func bodyTail(_ text: String) -> String {
+    static func bodyTail(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return "" }
         return ": " + String(trimmed.suffix(200)).replacingOccurrences(of: "\n", with: " ⏎ ")

@@ -90,6 +90,10 @@ final class HostRunner: @unchecked Sendable {
     let stop: StopSignal
     let parallelSteps: Int
     let ledger = Ledger()
+    /// Set when an action with an effect started: only then does the rollback block run.
+    let touched = Flag()
+    /// Where the app logs stood when this host's run started (for `log ..., since: :run`).
+    var logMarks = LogMarks()
 
     init(context: HostContext, stop: StopSignal, parallelSteps: Int) {
         self.context = context
@@ -115,6 +119,11 @@ final class HostRunner: @unchecked Sendable {
 
     /// Runs the steps and verifications; returns the first failure, or nil when everything passed.
     func forward() async -> OperationFailure? {
+        logMarks = await takeLogMarks()
+        if let precheck = plan.precheck, var failure = await verify(precheck) {
+            failure.precheck = true
+            return failure
+        }
         let stepNames = Set(plan.steps.map(\.name))
         var nodes: [(node: Node, after: Set<String>)] = plan.steps.map { (.step($0), Set($0.after).intersection(stepNames)) }
         for verification in plan.verifications {
@@ -178,9 +187,14 @@ final class HostRunner: @unchecked Sendable {
                         next += 1
                         continue actions
                     }
-                    for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
+                    if action.effect { touched.set() }
+                    do throws(OperationFailure) {
+                        for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
+                    } catch {
+                        throw await withLogs(error, action)
+                    }
                     ledger.record(CompletedAction(step: step.name, action: action))
-                    context.emit(.actionCompleted(step: step.name, index: next, action: action.summary))
+                    context.emit(.actionCompleted(step: step.name, index: next, action: action.summary, undoable: !action.undo.isEmpty))
                     next += 1
                 } catch {
                     failure = error
@@ -228,8 +242,18 @@ final class HostRunner: @unchecked Sendable {
 
     private func verify(_ verification: PlannedVerification) async -> OperationFailure? {
         context.emit(.verifyStarted(name: verification.name))
+        let precheck = verification.name == "precheck"
         let started = Date()
-        let evaluator = CheckEvaluator(transport: context.transport, secrets: context.plan.secretValues, adapter: context.adapter, started: started)
+        // `since: :verify` log checks start their window here; the others at the start of the run.
+        let hasVerifyWindow = verification.checks.contains { if case .log(_, _, _, _, _, true) = $0 { true } else { false } }
+        var marks = logMarks
+        if hasVerifyWindow {
+            let own = await takeLogMarks(verification)
+            marks.verifySince = own.since
+            marks.verifyMarks = own.marks
+        }
+        let evaluator = CheckEvaluator(
+            transport: context.transport, secrets: context.plan.secretValues, adapter: context.adapter, started: started, logMarks: marks)
         // A restarts window longer than `within` is still watched to its end.
         var seconds = Double(verification.within.milliseconds) / 1000
         for check in verification.checks {
@@ -253,9 +277,16 @@ final class HostRunner: @unchecked Sendable {
                             expected: context.redactor.redact(result.expected), found: context.redactor.redact(result.found)))
                 }
                 if allHold { return nil }
-                let failed = results.filter { !$0.holds }.map { "\($0.expected): \($0.found)" }
-                let label = verification.name == "verify" ? "verification" : "verify \(verification.name)"
-                return OperationFailure(message: context.redactor.redact("\(label) failed: " + failed.joined(separator: "; ")))
+                // When a settled failure ends polling early, the checks still being polled have not failed.
+                let failing = zip(verification.checks, results).filter { !$0.1.holds && (!settledFailure || $0.1.settled || Date() >= deadline) }
+                let failed = failing.map { "\($0.1.expected): \($0.1.found)" }
+                let label = precheck ? "precheck" : (verification.name == "verify" ? "verification" : "verify \(verification.name)")
+                var message = "\(label) failed: " + failed.joined(separator: "; ")
+                var shown: Set<String> = []
+                for app in failing.compactMap(\.0.app) where shown.insert(app).inserted {
+                    if let command = verification.logs[app] { message += await logTail(app, command) }
+                }
+                return OperationFailure(message: context.redactor.redact(message))
             }
             _ = await stop.sleep(seconds: interval)
             interval = min(2, interval * 1.5)
@@ -267,11 +298,13 @@ final class HostRunner: @unchecked Sendable {
     func rollBack() async -> [String] {
         // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
         let operations = OperationRunner(context: context, stop: StopSignal())
-        // The rollback block is for hosts this run changed: after a failure before any change (a
-        // precheck-like first step) there is nothing to put back and the live app is left alone.
-        let changedAnything = !ledger.all.isEmpty
         var left: [String] = []
-        for completed in ledger.all.reversed() where !completed.action.undo.isEmpty {
+        // File undos first, then undos that act on a running app, so the app comes back with the
+        // restored files (each group newest first).
+        let newestFirst = ledger.all.reversed().filter { !$0.action.undo.isEmpty }
+        let ordered = newestFirst.filter { !$0.action.appUndo } + newestFirst.filter(\.action.appUndo)
+        let runBlock = touched.isSet
+        for completed in ordered {
             var ok = true
             var message: String?
             for operation in completed.action.undo {
@@ -288,7 +321,8 @@ final class HostRunner: @unchecked Sendable {
             context.emit(.undo(step: completed.step, action: completed.action.summary, commands: description, ok: ok, message: message))
         }
         ledger.removeAll()
-        for action in plan.rollback where changedAnything {
+        if runBlock && !plan.rollback.isEmpty { context.emit(.note("↶ rollback block")) }
+        for action in plan.rollback where runBlock {
             do throws(OperationFailure) {
                 if let reason = try await skipReason(action, step: "rollback", deadline: nil) {
                     context.emit(.actionSkipped(step: "rollback", action: action.summary, reason: reason))

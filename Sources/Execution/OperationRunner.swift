@@ -11,6 +11,8 @@ import Wire
 struct OperationFailure: Error, Sendable {
     var message: String
     var exitStatus: Int32?
+    /// A precheck assertion failed: nothing was changed.
+    var precheck = false
 }
 
 /// Everything a host's run needs to reach the host and report what happens.
@@ -91,13 +93,20 @@ struct OperationRunner: Sendable {
             var last = "unknown"
             while true {
                 if let result = try? await context.send(status), let adapter = context.adapter {
-                    do throws(SupervisorOutputError) {
+                    do {
                         let state = try adapter.parseStatus(result.stdout, exitStatus: result.exitStatus, app: app)
                         last = state.detail
                         let reached = running ? state.state == .running : (state.state != .running && state.state != .starting)
                         if reached { return }
-                    } catch {
+                        if running && state.terminal {
+                            throw OperationFailure(message: "\(app) did not start: the supervisor reports \(state.detail) (it gave up)")
+                        }
+                    } catch let failure as OperationFailure {
+                        throw failure
+                    } catch let error as SupervisorOutputError {
                         last = error.message
+                    } catch {
+                        last = "\(error)"
                     }
                 }
                 if Date() >= until { throw OperationFailure(message: "\(app) was not \(wanted) within \(timeout) (last seen: \(last))") }

@@ -155,7 +155,7 @@ public final class RunExecutor: Sendable {
     /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is unknown.
     static func exitStatus(_ results: [HostResult]) -> Int32 {
         if results.contains(where: { $0 == .rollbackFailed || $0 == .unknown }) { return 3 }
-        if results.contains(where: { $0 == .failed || $0 == .rolledBack }) { return 1 }
+        if results.contains(where: { $0 == .failed || $0 == .rolledBack || $0 == .precheckFailed }) { return 1 }
         return 0
     }
 
@@ -269,7 +269,7 @@ public final class RunExecutor: Sendable {
         if let missing = runner.unmetRequirements() {
             // Known before any change: a check or action this host cannot do fails it now, never later as a pass.
             await settle(passed: false)
-            return finish(.failed, missing, changed: false)
+            return finish(.precheckFailed, missing, changed: false)
         }
         inFlight.start(context.host)
         let failure = await runner.forward()
@@ -277,6 +277,11 @@ public final class RunExecutor: Sendable {
         guard let failure else {
             await settle(passed: true)
             return finish(.ok, nil, changed: changed)
+        }
+        if failure.precheck {
+            // Nothing changed on this host: no undo, no rollback block; it counts as a failed host.
+            await settle(passed: false)
+            return finish(.precheckFailed, failure.message, changed: false)
         }
         if stop.immediate { return finish(.unknown, failure.message, changed: changed) }
         guard rollsBackHosts else {

@@ -32,7 +32,7 @@ public struct JournalRun: Sendable {
         for event in events {
             guard let host = event.host else { continue }
             switch event.kind {
-            case .actionCompleted(let step, let index, let action):
+            case .actionCompleted(let step, let index, let action, _):
                 result[host, default: []].append((step, index, action))
             case .undo(let step, let action, _, let ok, _):
                 guard ok, let position = result[host]?.lastIndex(where: { $0.step == step && $0.action == action }) else { continue }

@@ -14,7 +14,7 @@ struct ActionPlanner {
         var message: String
     }
 
-    private func needSupervisor(_ keyword: String) throws(Failure) -> any SupervisorAdapter {
+    func needSupervisor(_ keyword: String) throws(Failure) -> any SupervisorAdapter {
         guard let supervisor else {
             throw Failure(
                 message:
@@ -24,21 +24,21 @@ struct ActionPlanner {
         return supervisor
     }
 
-    private func text(_ expr: Expr) throws(Failure) -> Rendered {
+    func text(_ expr: Expr) throws(Failure) -> Rendered {
         do { return try renderer.text(expr) } catch { throw Failure(message: error.message) }
     }
 
-    private func command(_ expr: Expr) throws(Failure) -> ShellCommand {
+    func command(_ expr: Expr) throws(Failure) -> ShellCommand {
         do { return try renderer.command(expr) } catch { throw Failure(message: error.message) }
     }
 
-    private func convert<T>(_ body: () throws(ValueRenderer.Problem) -> T) throws(Failure) -> T {
+    func convert<T>(_ body: () throws(ValueRenderer.Problem) -> T) throws(Failure) -> T {
         do { return try body() } catch { throw Failure(message: error.message) }
     }
 
     /// `cd DIR && export K=V && CMD`, grouping CMD when it has operators that would bind differently.
     /// (`sudo:` is not text here: the starter itself runs inside `sudo -n`.)
-    private func wrap(_ body: ShellCommand, cwd: Rendered?, env: [(String, Rendered)]) -> ShellCommand {
+    func wrap(_ body: ShellCommand, cwd: Rendered?, env: [(String, Rendered)]) -> ShellCommand {
         var prefix = ShellCommand("")
         if let cwd { prefix = prefix + "cd " + cwd.quoted + " && " }
         for (key, value) in env { prefix = prefix + "export \(key)=" + value.quoted + " && " }
@@ -50,8 +50,25 @@ struct ActionPlanner {
         return result
     }
 
+    /// The action's commands, undo and cleanup; `undo:` replaces the built-in undo.
     func plan(_ action: Action) throws(Failure) -> PlannedAction {
+        var planned = try builtIn(action)
+        switch action.undo {
+        case .some(UndoOverride.none):
+            planned.undo = []
+        case .some(.command(let expr)):
+            planned.undo = [.shell(try command(expr), timeout: nil)]
+        case nil:
+            break
+        }
+        return planned
+    }
+
+    private func builtIn(_ action: Action) throws(Failure) -> PlannedAction {
         switch action.kind {
+        case .reload(let app, let signal): return try reload(app, signal: signal)
+        case .remove(let app): return try remove(app)
+        case .envFile(let path, let set, let unset): return try envFile(path, set: set, unset: unset)
         case .run(let run):
             let cwd = try run.cwd.map { (expr) throws(Failure) in try text(expr) }
             var env: [(String, Rendered)] = []
@@ -80,7 +97,7 @@ struct ActionPlanner {
                 keyword: "stop", summary: "stop \(app.display)", guards: [],
                 operations: [.shell(ShellCommand(adapter.stop(app.value)), timeout: nil), waitFor(app, adapter, running: false)],
                 undo: [.shell(ShellCommand(adapter.start(app.value, name: nil)), timeout: nil), waitFor(app, adapter, running: true)],
-                cleanup: [])
+                cleanup: [], appUndo: true, logs: logs(app, adapter))
         case .start(let targetExpr, let nameExpr, let cwdExpr):
             let adapter = try needSupervisor("start")
             let target = try text(targetExpr)
@@ -91,14 +108,15 @@ struct ActionPlanner {
             return PlannedAction(
                 keyword: "start", summary: "start \(app.display)", guards: [],
                 operations: [.shell(start, timeout: nil), waitFor(app, adapter, running: true)],
-                undo: [.shell(ShellCommand(adapter.stop(app.value)), timeout: nil), waitFor(app, adapter, running: false)], cleanup: [])
+                undo: [.shell(ShellCommand(adapter.stop(app.value)), timeout: nil), waitFor(app, adapter, running: false)], cleanup: [],
+                appUndo: true, logs: logs(app, adapter))
         case .restart(let appExpr):
             let adapter = try needSupervisor("restart")
             let app = try text(appExpr)
             return PlannedAction(
                 keyword: "restart", summary: "restart \(app.display)", guards: [],
                 operations: [.shell(ShellCommand(adapter.restart(app.value)), timeout: nil), waitFor(app, adapter, running: true)], undo: [],
-                cleanup: [])
+                cleanup: [], appUndo: true, logs: logs(app, adapter))
         case .save:
             let adapter = try needSupervisor("save")
             guard let save = adapter.save() else {
@@ -187,18 +205,18 @@ struct ActionPlanner {
             return PlannedAction(
                 keyword: "wait_for", summary: "wait for port \(port)", guards: [],
                 operations: [.waitForPort(port: port, probe: SocketTable.probe(port: port, owners: false), timeout: timeout)],
-                undo: [], cleanup: [])
+                undo: [], cleanup: [], effect: false)
         case .waitForHTTP(let urlExpr, let statusExpr, let timeoutExpr):
             let url = try text(urlExpr)
             let statuses = try convert { () throws(ValueRenderer.Problem) in try renderer.statuses(statusExpr) }
             let timeout = try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") }
             return PlannedAction(
                 keyword: "wait_for", summary: "wait for \(url.display)", guards: [],
-                operations: [.waitForHTTP(url: url.value, statuses: statuses, timeout: timeout)], undo: [], cleanup: [])
+                operations: [.waitForHTTP(url: url.value, statuses: statuses, timeout: timeout)], undo: [], cleanup: [], effect: false)
         }
     }
 
-    private func waitFor(_ app: Rendered, _ adapter: any SupervisorAdapter, running: Bool) -> Operation {
+    func waitFor(_ app: Rendered, _ adapter: any SupervisorAdapter, running: Bool) -> Operation {
         .waitForState(app: app.value, status: HostCommand(ShellCommand(adapter.status(app.value)), limit: 30), running: running, timeout: Self.stateTimeout)
     }
 
@@ -217,10 +235,11 @@ struct ActionPlanner {
                 process: try processExpr.map { (expr) throws(Failure) in try text(expr).value })
         case .notListening(let portExpr):
             return .notListening(port: try convert { () throws(ValueRenderer.Problem) in try renderer.port(portExpr, what: "the port of `not_listening`") })
-        case .http(let urlExpr, let statusExpr, let methodExpr, let containsExpr, let timeoutExpr, let fromController):
+        case .http(let urlExpr, let statusExpr, let methodExpr, let containsExpr, let jsonEntries, let timeoutExpr, let fromController):
             return .http(
                 url: try text(urlExpr).value, statuses: try convert { () throws(ValueRenderer.Problem) in try renderer.statuses(statusExpr) },
                 method: try text(methodExpr).value.uppercased(), contains: try containsExpr.map { (expr) throws(Failure) in try text(expr).value },
+                json: try expected(jsonEntries),
                 timeout: try convert { () throws(ValueRenderer.Problem) in try renderer.duration(timeoutExpr, what: "`timeout:`") },
                 fromController: fromController)
         case .command(let commandExpr, let exitExpr, let containsExpr):
@@ -229,6 +248,8 @@ struct ActionPlanner {
                 contains: try containsExpr.map { (expr) throws(Failure) in try text(expr).value })
         case .file(let pathExpr, let exists):
             return .file(path: try text(pathExpr).value, exists: exists)
+        case .running, .memory, .log, .reachable, .envFile:
+            return try planVocabulary(assertion)
         }
     }
 }

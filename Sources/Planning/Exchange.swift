@@ -54,20 +54,30 @@ extension HostPlan {
                     out.append(Exchange(phase: .guardCheck, step: step.name, what: guardCheck.kind.rawValue, when: retry, command: guardCheck.command))
                 }
                 for operation in action.operations { out.append(contentsOf: Self.exchanges(operation, phase: .action, step: step.name, when: retry)) }
+                if let logs = action.logsCommand {
+                    out.append(Exchange(phase: .probe, step: step.name, what: "the app's last log lines", when: "if this action fails", command: logs))
+                }
                 for operation in action.undo {
                     out.append(contentsOf: Self.exchanges(operation, phase: .undo, step: step.name, when: "if the host rolls back after this action"))
                 }
             }
         }
-        for verification in verifications {
-            for (check, probe) in zip(verification.checks, verification.probes) {
-                let polled = "repeated until it holds, within \(verification.within)"
-                if let probe {
-                    out.append(Exchange(phase: .probe, step: verification.name, what: check.display, when: polled, command: probe))
-                } else if case .http(let url, _, let method, _, _, let fromController) = check {
+        for (verification, phase) in (precheck.map { [($0, "precheck")] } ?? []) + verifications.map({ ($0, "verify") }) {
+            let polled = "\(phase): repeated until it holds, within \(verification.within)"
+            for check in verification.checks {
+                for command in check.commands {
+                    out.append(Exchange(phase: .probe, step: verification.name, what: check.display, when: polled, command: command))
+                }
+                if case .http(let url, _, let method, _, _, _, let fromController) = check {
                     let path = fromController ? "from the controller" : "through the SSH tunnel"
                     out.append(Exchange(phase: .probe, step: verification.name, what: check.display, when: polled, transfer: "\(method) \(url) (\(path))"))
                 }
+            }
+            for (app, logs) in verification.logs.sorted(by: { $0.key < $1.key }) {
+                out.append(
+                    Exchange(
+                        phase: .probe, step: verification.name, what: "the last log lines of \(app)", when: "if a check of \(app) fails",
+                        command: HostCommand(logs, limit: 15)))
             }
         }
         for action in rollback {

@@ -94,6 +94,16 @@ public struct PlannedAction: Sendable, Hashable, Encodable {
     public var undo: [Operation]
     /// Run once the host's run has passed verification (removes what was moved aside).
     public var cleanup: [ShellCommand]
+    /// The undo acts on a running app (start, stop, reload...): it runs after the host's file undos,
+    /// so the app comes back with its files already restored.
+    public var appUndo: Bool = false
+    /// The app's last log lines, added to the message when the action fails.
+    public var logs: ShellCommand? = nil
+    /// False for actions that change nothing (`wait_for`): they alone do not call for the rollback block.
+    public var effect: Bool = true
+
+    /// The command that prints the app's last log lines, as planned.
+    public var logsCommand: HostCommand? { logs.map { HostCommand($0, limit: 15) } }
 
     /// What the action needs on the host, beyond POSIX sh.
     public var requirements: Set<Requirement> {
@@ -117,9 +127,26 @@ public enum PlannedCheck: Sendable, Hashable, Encodable {
     case restarts(app: String, status: ShellCommand, max: Int, over: TimeSpan)
     case listening(port: Int, address: String?, family: String?, process: String?)
     case notListening(port: Int)
-    case http(url: String, statuses: StatusMatcher, method: String, contains: String?, timeout: TimeSpan, fromController: Bool)
+    case http(
+        url: String, statuses: StatusMatcher, method: String, contains: String?, json: [ExpectedValue], timeout: TimeSpan, fromController: Bool)
     case command(ShellCommand, exit: Int, contains: String?)
     case file(path: String, exists: Bool)
+    case running(app: String, status: ShellCommand)
+    /// RSS of the app's process tree: `rss` reads it for the pid in `$RUNBOOK_PID`.
+    case memory(app: String, status: ShellCommand, rss: ShellCommand, max: Int)
+    /// The app's log since the run started: `read` prints it (from `$RUNBOOK_SINCE` when `byTime`).
+    case log(app: String, read: ShellCommand, byTime: Bool, contains: String?, notContains: String?, sinceVerify: Bool)
+    /// A TCP connect from the host; `probe` exits 0 connected, 3 when it cannot check.
+    case reachable(target: String, probe: ShellCommand, timeout: TimeSpan)
+    case envFile(path: String, has: [ExpectedValue])
+
+    /// The app a check is about (its log is shown when the check fails).
+    public var app: String? {
+        switch self {
+        case .restarts(let app, _, _, _), .running(let app, _), .memory(let app, _, _, _), .log(let app, _, _, _, _, _): app
+        default: nil
+        }
+    }
 
     /// How the assertion reads in plans and results.
     public var display: String {
@@ -129,29 +156,77 @@ public enum PlannedCheck: Sendable, Hashable, Encodable {
             "listening \(address.map { Self.socket($0, port) } ?? "port \(port)")" + (family.map { " (\($0))" } ?? "")
                 + (process.map { " owned by \($0)" } ?? "")
         case .notListening(let port): "nothing listening on port \(port)"
-        case .http(let url, let statuses, let method, let contains, _, let fromController):
+        case .http(let url, let statuses, let method, let contains, let json, _, let fromController):
             "http \(method) \(url) → \(statuses)" + (contains.map { " containing \"\($0)\"" } ?? "")
+                + (json.isEmpty ? "" : " with JSON " + json.map { "\($0.key) = \($0.display)" }.joined(separator: ", "))
                 + (fromController ? " (from the controller)" : " (from the host)")
         case .command(let command, let exit, let contains):
             "command `\(command.display)` exits \(exit)" + (contains.map { " and prints \"\($0)\"" } ?? "")
         case .file(let path, let exists): exists ? "file \(path) exists" : "file \(path) does not exist"
+        case .running(let app, _): "\(app) is running"
+        case .memory(let app, _, _, let max): "memory of \(app) ≤ \(MemorySize.describe(max))"
+        case .log(let app, _, _, let contains, let notContains, let sinceVerify):
+            "log of \(app) since the \(sinceVerify ? "verification" : "run") started"
+                + [contains.map { " contains \"\($0)\"" }, notContains.map { " has no \"\($0)\"" }].compactMap { $0 }.joined(separator: " and")
+        case .reachable(let target, _, _): "\(target) reachable from the host"
+        case .envFile(let path, let has): "\(path) has " + has.map { "\($0.key)=\($0.display)" }.joined(separator: ", ")
         }
     }
 
-    /// The command that reads this check's facts on the host; nil for HTTP (a tunnel, or the controller).
-    public var probe: HostCommand? {
+    /// The first command that reads this check's facts on the host; nil for HTTP (a tunnel, or the controller).
+    public var probe: HostCommand? { commands.first }
+
+    /// Every command this check can send, as planned (polling sends them again).
+    public var commands: [HostCommand] {
         switch self {
-        case .restarts(_, let status, _, _): HostCommand(status, limit: 30)
-        case .listening(let port, _, _, let process): SocketTable.probe(port: port, owners: process != nil)
-        case .notListening(let port): SocketTable.probe(port: port, owners: false)
-        case .http: nil
-        case .command(let command, _, _): HostCommand(command, limit: 60)
-        case .file(let path, _): HostCommand(ShellCommand("test -e " + ShellQuote.quote(path)), limit: 30)
+        case .restarts(_, let status, _, _), .running(_, let status): [Self.statusProbe(status)]
+        case .listening(let port, _, _, let process): [SocketTable.probe(port: port, owners: process != nil)]
+        case .notListening(let port): [SocketTable.probe(port: port, owners: false)]
+        case .http: []
+        case .command(let command, _, _): [HostCommand(command, limit: 60)]
+        case .file(let path, _): [HostCommand(ShellCommand("test -e " + ShellQuote.quote(path)), limit: 30)]
+        case .memory(_, let status, let rss, _): [Self.statusProbe(status), Self.rssProbe(rss)]
+        case .log(_, let read, let byTime, _, _, _): byTime ? [Self.clockProbe, Self.logProbe(read, byTime: true)] : [Self.logProbe(read, byTime: false)]
+        case .reachable(_, let probe, let timeout): [Self.reachableProbe(probe, timeout: timeout)]
+        case .envFile(let path, _): [Self.envFileProbe(path)]
         }
     }
+
+    /// The supervisor's status of an app.
+    public static func statusProbe(_ status: ShellCommand) -> HostCommand { HostCommand(status, limit: 30) }
+    /// The RSS of a process tree, for the pid the status probe read.
+    public static func rssProbe(_ rss: ShellCommand) -> HostCommand { HostCommand(rss, limit: 30, requirements: [.procFD], inputs: ["RUNBOOK_PID"]) }
+    /// The host's clock, read when the run starts (for logs read by time).
+    public static let clockProbe = HostCommand(ShellCommand("date +%s"), limit: 15)
+    /// An app's log: since `$RUNBOOK_SINCE` when read by time, else all of it (compared with the mark taken at the start).
+    public static func logProbe(_ read: ShellCommand, byTime: Bool) -> HostCommand {
+        HostCommand(read, limit: 60, inputs: byTime ? ["RUNBOOK_SINCE"] : [])
+    }
+    /// A TCP connect from the host.
+    public static func reachableProbe(_ probe: ShellCommand, timeout: TimeSpan) -> HostCommand { HostCommand(probe, limit: max(1, timeout.seconds)) }
+    /// An env file's bytes.
+    public static func envFileProbe(_ path: String) -> HostCommand { HostCommand(ShellCommand("cat " + ShellQuote.quote(path)), limit: 30) }
 
     static func socket(_ address: String, _ port: Int) -> String {
         address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// A value a check expects under a key (an env file variable, a JSON path); `display` masks secrets.
+public struct ExpectedValue: Sendable, Hashable, Encodable {
+    public var key: String
+    public var value: String
+    public var display: String
+
+    public init(key: String, value: String, display: String) {
+        self.key = key
+        self.value = value
+        self.display = display
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode("\(key)=\(display)")
     }
 }
 
@@ -161,11 +236,16 @@ public struct PlannedVerification: Sendable, Hashable, Encodable {
     public var after: [String]
     public var within: TimeSpan
     public var checks: [PlannedCheck]
+    /// Per app of its checks, the command printing its last log lines (shown when a check fails).
+    public var logs: [String: ShellCommand] = [:]
     /// The command that reads each check's facts from the host (nil: the check sends no command).
     public var probes: [HostCommand?]
 
-    public init(name: String, after: [String], within: TimeSpan, checks: [PlannedCheck], probes: [HostCommand?]? = nil) {
+    public init(
+        name: String, after: [String], within: TimeSpan, checks: [PlannedCheck], logs: [String: ShellCommand] = [:], probes: [HostCommand?]? = nil
+    ) {
         self.name = name
+        self.logs = logs
         self.after = after
         self.within = within
         self.checks = checks
@@ -182,6 +262,8 @@ public struct HostPlan: Sendable, Hashable {
     public var steps: [PlannedStep]
     public var verifications: [PlannedVerification]
     public var rollback: [PlannedAction]
+    /// The `precheck` block: checked when the host's batch starts, before any change.
+    public var precheck: PlannedVerification? = nil
     /// Secret values on this host, for masking command output.
     public var secrets: [String]
     /// Where the host's run locks live, when the `runbook_lock_dir` variable moves them.
@@ -259,12 +341,13 @@ extension PlannedCheck {
         case .notListening(let port):
             try c.encode("not_listening", forKey: AnyKey("kind"))
             try c.encode(port, forKey: AnyKey("port"))
-        case .http(let url, let statuses, let method, let contains, let timeout, let fromController):
+        case .http(let url, let statuses, let method, let contains, let json, let timeout, let fromController):
             try c.encode("http", forKey: AnyKey("kind"))
             try c.encode(url, forKey: AnyKey("url"))
             try c.encode(statuses.description, forKey: AnyKey("status"))
             try c.encode(method, forKey: AnyKey("method"))
             try c.encodeIfPresent(contains, forKey: AnyKey("contains"))
+            if !json.isEmpty { try c.encode(json, forKey: AnyKey("json")) }
             try c.encode(timeout, forKey: AnyKey("timeout"))
             try c.encode(fromController ? "controller" : "host", forKey: AnyKey("from"))
         case .command(let command, let exit, let contains):
@@ -276,6 +359,33 @@ extension PlannedCheck {
             try c.encode("file", forKey: AnyKey("kind"))
             try c.encode(path, forKey: AnyKey("path"))
             try c.encode(exists, forKey: AnyKey("exists"))
+        case .running(let app, let status):
+            try c.encode("running", forKey: AnyKey("kind"))
+            try c.encode(app, forKey: AnyKey("app"))
+            try c.encode(status, forKey: AnyKey("status_command"))
+        case .memory(let app, let status, let rss, let max):
+            try c.encode("memory", forKey: AnyKey("kind"))
+            try c.encode(app, forKey: AnyKey("app"))
+            try c.encode(status, forKey: AnyKey("status_command"))
+            try c.encode(rss, forKey: AnyKey("rss_command"))
+            try c.encode(max, forKey: AnyKey("max_bytes"))
+        case .log(let app, let read, let byTime, let contains, let notContains, let sinceVerify):
+            try c.encode("log", forKey: AnyKey("kind"))
+            try c.encode(app, forKey: AnyKey("app"))
+            try c.encode(read, forKey: AnyKey("read_command"))
+            try c.encode(sinceVerify ? "verify" : "run", forKey: AnyKey("since"))
+            try c.encode(byTime ? "time" : "mark", forKey: AnyKey("window"))
+            try c.encodeIfPresent(contains, forKey: AnyKey("contains"))
+            try c.encodeIfPresent(notContains, forKey: AnyKey("not_contains"))
+        case .reachable(let target, let probe, let timeout):
+            try c.encode("reachable", forKey: AnyKey("kind"))
+            try c.encode(target, forKey: AnyKey("target"))
+            try c.encode(probe, forKey: AnyKey("probe_command"))
+            try c.encode(timeout, forKey: AnyKey("timeout"))
+        case .envFile(let path, let has):
+            try c.encode("env_file", forKey: AnyKey("kind"))
+            try c.encode(path, forKey: AnyKey("path"))
+            try c.encode(has, forKey: AnyKey("has"))
         }
     }
 }

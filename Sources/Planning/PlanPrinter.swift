@@ -54,6 +54,11 @@ public enum PlanPrinter {
             header += " · supervisor \(supervisor.rawValue)" + (host.supervisorCommand.map { " (`\($0)`)" } ?? "")
         }
         out.append(header)
+        if let precheck = host.precheck {
+            let when = precheck.within.milliseconds == 0 ? "once" : "within \(precheck.within)"
+            out.append("  precheck (before any change; \(when); a failure changes nothing)")
+            for check in precheck.checks { out.append("    assert \(check.display)") }
+        }
         for step in host.steps {
             var line = "  wave \(step.wave)  step \(step.name)"
             var notes: [String] = []
@@ -71,7 +76,7 @@ public enum PlanPrinter {
             for check in verification.checks { out.append("    assert \(check.display)") }
         }
         if !host.rollback.isEmpty {
-            out.append("  on failure, after the undo:")
+            out.append("  on failure of a change, after the undo:")
             for action in host.rollback { out.append(contentsOf: actionLines(action, indent: "    ", host: host.host, firstHost: firstHost)) }
         }
         return out.map(redactor.redact)
@@ -94,8 +99,9 @@ public enum PlanPrinter {
             }
             out.append(contentsOf: block("\(indent)  $ ", operation))
         }
-        for operation in action.undo { out.append(contentsOf: block("\(indent)  undo $ ", operation)) }
-        if action.undo.isEmpty, action.keyword != "wait_for" { out.append("\(indent)  undo: none") }
+        let undoWord = action.appUndo ? "undo (after file undos) $ " : "undo $ "
+        for operation in action.undo { out.append(contentsOf: block("\(indent)  \(undoWord)", operation)) }
+        if action.undo.isEmpty, action.effect { out.append("\(indent)  undo: none") }
         for command in action.cleanup { out.append("\(indent)  after verification $ \(command.display)") }
         return out
     }
@@ -136,6 +142,7 @@ struct PlanDocument: Encodable {
         var steps: [PlannedStep]
         var verifications: [PlannedVerification]
         var rollback: [PlannedAction]
+        var precheck: PlannedVerification?
     }
 
     var runbook: String
@@ -159,7 +166,7 @@ struct PlanDocument: Encodable {
             HostDocument(
                 host: $0.host, connection: $0.connection.summary, address: $0.connection.address, port: $0.connection.port,
                 user: $0.connection.user, local: $0.connection.isLocal, supervisor: $0.supervisor?.rawValue, steps: $0.steps,
-                verifications: $0.verifications, rollback: $0.rollback)
+                verifications: $0.verifications, rollback: $0.rollback, precheck: $0.precheck)
         }
     }
 }

@@ -239,7 +239,19 @@ public struct Planner: Sendable {
                 verifications.append(
                     PlannedVerification(
                         name: verification.name, after: runbook.graph.verificationDependencies[verification.name] ?? [],
-                        within: verification.within, checks: checks))
+                        within: verification.within, checks: checks, logs: planner.logCommands(checks)))
+            }
+            var precheck: PlannedVerification?
+            if let block = runbook.precheck {
+                var checks: [PlannedCheck] = []
+                for assertion in block.assertions {
+                    do {
+                        checks.append(try planner.plan(assertion))
+                    } catch {
+                        throw ActionPlanner.Failure(message: "precheck (line \(assertion.location.line)): \(error.message)")
+                    }
+                }
+                precheck = PlannedVerification(name: "precheck", after: [], within: block.within, checks: checks, logs: planner.logCommands(checks))
             }
             var rollback: [PlannedAction] = []
             for action in runbook.rollback {
@@ -251,12 +263,13 @@ public struct Planner: Sendable {
             }
             var plan = HostPlan(
                 host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
-                steps: steps, verifications: verifications, rollback: rollback, secrets: hostValues.secrets,
+                steps: steps, verifications: verifications, rollback: rollback, precheck: precheck, secrets: hostValues.secrets,
                 lockFolder: lockFolder)
             plan.secretValues = hostValues.secretValues
             let lock = runbook.lock.enabled ? LockPlan(folder: lockFolder, name: runbook.lock.name, runID: runID, controller: controller) : nil
             let actions = steps.flatMap(\.actions) + rollback
-            let requirements = Set(actions.flatMap(\.requirements)).union(verifications.flatMap(\.probes).compactMap { $0 }.flatMap(\.requirements))
+            let checks = (verifications + (precheck.map { [$0] } ?? [])).flatMap(\.checks)
+            let requirements = Set(actions.flatMap(\.requirements)).union(checks.flatMap(\.commands).flatMap(\.requirements))
             plan.start = HostBookends.start(lock: lock, requirements: requirements)
             plan.finish = HostBookends.finish(lock: lock, cleanup: steps.flatMap(\.actions).flatMap(\.cleanup))
             plan.release = HostBookends.release(lock: lock)

@@ -9,7 +9,7 @@ extension RunEvent: Codable {
         case schemaVersion = "schema_version"
         case runbook
         case runID = "run_id"
-        case hosts, batches, canary, step, attempt, reason, action, index, ok
+        case hosts, batches, canary, step, attempt, reason, action, index, ok, undoable
         case exitStatus = "exit_status"
         case duration, message, stream, line, verification, assertion, holds, expected, found, commands, result
         case leftToDo = "left_to_do"
@@ -75,10 +75,11 @@ extension RunEvent: Codable {
             try c.encode(step, forKey: .step)
             try c.encode(action, forKey: .action)
             try c.encode(reason, forKey: .reason)
-        case .actionCompleted(let step, let index, let action):
+        case .actionCompleted(let step, let index, let action, let undoable):
             try c.encode(step, forKey: .step)
             try c.encode(index, forKey: .index)
             try c.encode(action, forKey: .action)
+            try c.encode(undoable, forKey: .undoable)
         case .stepFinished(let step, let ok, let exitStatus, let duration, let message):
             try c.encode(step, forKey: .step)
             try c.encode(ok, forKey: .ok)
@@ -147,7 +148,7 @@ extension RunEvent: Codable {
         case "action_completed":
             kind = .actionCompleted(
                 step: try c.decode(String.self, forKey: .step), index: try c.decode(Int.self, forKey: .index),
-                action: try c.decode(String.self, forKey: .action))
+                action: try c.decode(String.self, forKey: .action), undoable: try c.decodeIfPresent(Bool.self, forKey: .undoable) ?? true)
         case "step_finished":
             kind = .stepFinished(
                 step: try c.decode(String.self, forKey: .step), ok: try c.decode(Bool.self, forKey: .ok),

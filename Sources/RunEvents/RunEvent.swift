@@ -5,6 +5,8 @@ public enum HostResult: String, Sendable, Codable, CaseIterable {
     case ok
     case rolledBack = "rolled_back"
     case rollbackFailed = "rollback_failed"
+    /// A precheck assertion failed before any change: nothing was changed, nothing is undone.
+    case precheckFailed = "precheck_failed"
     /// Failed and left as it is (`--no-rollback`, or `rollback: :none`).
     case failed
     case notStarted = "not_started"
@@ -31,7 +33,7 @@ public struct RunEvent: Sendable, Equatable {
         case stepSkipped(step: String, reason: String)
         case actionSkipped(step: String, action: String, reason: String)
         /// An action ran to completion; `index` is its place in the step (the journal keeps these for `runbook rollback RUN`).
-        case actionCompleted(step: String, index: Int, action: String)
+        case actionCompleted(step: String, index: Int, action: String, undoable: Bool = true)
         case stepFinished(step: String, ok: Bool, exitStatus: Int32?, duration: Double, message: String?)
         case output(step: String, stream: String, text: String)
         case verifyStarted(name: String)

@@ -72,14 +72,25 @@ struct ShowCommand: ParsableCommand {
                     if !ok { for line in (output[step] ?? []).suffix(5) { Output.print("      | \(line)") } }
                 case .stepSkipped(let step, let reason): Output.print("  ↷ \(step): \(reason)")
                 case .assertion(_, _, let holds, let expected, let found): Output.print("  \(holds ? "✓" : "✗") \(expected): \(found)")
-                case .undo(let step, let action, _, let ok, let message):
-                    Output.print("  ↶ undo \(step) (\(action))" + (ok ? "" : " FAILED: \(message ?? "")"))
+                case .undo(let step, let action, let commands, let ok, let message):
+                    Output.print(
+                        "  ↶ " + (step == "rollback" ? "rollback block: \(action)" : "undo \(step): \(commands.firstLineForUndo)")
+                            + (ok ? "" : " FAILED: \(message ?? "")"))
                 default: continue
                 }
             }
             for item in finished?.left ?? [] { Output.print("  left to do: \(item)") }
             if let remaining = left[host], !remaining.isEmpty {
-                Output.print("  \(remaining.count) completed action(s) not undone: `runbook rollback \(header.runID)` undoes them")
+                // Only actions with an undo can be taken back; older journals do not say, so they count.
+                let undoable = remaining.filter { item in
+                    !events.contains { event in
+                        if case .actionCompleted(item.step, item.index, _, false) = event.kind { return true }
+                        return false
+                    }
+                }
+                if !undoable.isEmpty {
+                    Output.print("  \(undoable.count) completed action(s) with an undo not undone: `runbook rollback \(header.runID)` undoes them")
+                }
             }
         }
     }

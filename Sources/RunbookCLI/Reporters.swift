@@ -79,9 +79,10 @@ final class TextReporter: @unchecked Sendable {
                 } else {
                     log(event, "\(host)  ✗ \(expected): \(found)")
                 }
-            case .undo(let step, let action, _, let ok, let message):
+            case .undo(let step, let action, let commands, let ok, let message):
                 current[host] = [("rolling back", current[host]?.first?.since ?? Date())]
-                let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step) (\(action))"
+                // The undo line shows what the undo ran, not the action it takes back.
+                let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step): \(commands.firstLineForUndo)"
                 log(event, "\(host)  ↶ \(what)" + (ok ? "" : " FAILED: \(message ?? "")"))
             case .hostFinished(let result, let message, let left, _):
                 current[host] = nil
@@ -169,4 +170,12 @@ enum JSONReporter {
 
     /// A notice of runbook's own as a JSON `note` event.
     static func wrap(_ text: String) -> String { RunEvent(.note(text)).jsonLine }
+}
+
+extension String {
+    /// The first line of an undo's commands, shortened for one line of output.
+    var firstLineForUndo: String {
+        let line = split(separator: "\n", maxSplits: 1).first.map(String.init) ?? self
+        return line.count > 160 ? String(line.prefix(157)) + "..." : line
+    }
 }

@@ -338,14 +338,11 @@ public struct Parser {
                 if case .endOfFile = current.kind {
                     throw fail("unterminated hash: the `{` on line \(location.line) has no `}`", at: location)
                 }
-                guard case .label(let key) = current.kind else {
-                    throw fail("expected a `key:` in the hash, found \(current.display) (write `{ key: value }`)")
-                }
                 let keyLocation = current.location
+                let key = try parseHashKey()
                 if entries.contains(where: { $0.key == key }) {
-                    throw fail("the key `\(key):` is given twice in this hash")
+                    throw fail("the key `\(key):` is given twice in this hash", at: keyLocation)
                 }
-                advance()
                 skipNewlines()
                 entries.append(HashEntry(key: key, keyLocation: keyLocation, value: try parseValue()))
                 skipNewlines()
@@ -368,6 +365,28 @@ public struct Parser {
                 "`\(text)` is not part of the runbook language: values are strings, integers, symbols, booleans, nil, arrays, hashes and parameter names")
         default:
             throw fail("expected a value, found \(token.display)")
+        }
+    }
+
+    /// `key:` or, as Ruby allows, `"key":` (a plain string right before the colon: `{"data.status": "ok"}`).
+    private mutating func parseHashKey() throws(Abort) -> String {
+        switch current.kind {
+        case .label(let key):
+            advance()
+            return key
+        case .string(let literal):
+            let stringToken = current
+            advance()
+            guard case .other(":") = current.kind, !current.spaceBefore else {
+                throw fail("expected `:` right after the string key \(stringToken.display) (write `{ \"key\": value }`)")
+            }
+            guard let key = literal.plainText, !key.isEmpty else {
+                throw fail("a hash key cannot interpolate values or be empty", at: stringToken.location)
+            }
+            advance()
+            return key
+        default:
+            throw fail("expected a `key:` in the hash, found \(current.display) (write `{ key: value }`)")
         }
     }
 }

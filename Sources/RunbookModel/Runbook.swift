@@ -11,6 +11,8 @@ public struct Runbook: Sendable {
     public var lock: LockSpec
     public var steps: [Step]
     public var verifications: [Verification]
+    /// `precheck do ... end`: assertions before any change (`within` zero means once).
+    public var precheck: Verification?
     public var rollback: [Action]
     public var graph: StepGraph
 

@@ -26,6 +26,14 @@ enum ValueKind: Sendable {
     case any
     /// A string, or `false` (for `lock false`).
     case textOrFalse
+    /// A command, or `false` (for `undo:`).
+    case stringOrFalse
+    /// `{ KEY: value }` whose values are strings, integers, booleans or parameters (`set:`, `has:`, `json:`).
+    case valueHash
+    /// An array of strings (`unset: ["DEBUG"]`).
+    case stringArray
+    /// A memory size: "512K", "1024M", "2G" (powers of 1024) or a number of bytes.
+    case memorySize
 
     /// Words for "expected X" in messages.
     var expectation: String {
@@ -44,6 +52,10 @@ enum ValueKind: Sendable {
         case .hostCount: "a count or a percentage such as \"25%\""
         case .any: "a value"
         case .textOrFalse: "a string or `false`"
+        case .stringOrFalse: "a command or `false`"
+        case .valueHash: "a hash such as `{ PORT: port }`"
+        case .stringArray: "an array of strings such as `[\"DEBUG\"]`"
+        case .memorySize: "a size such as \"512M\" or \"1G\" (K, M, G are powers of 1024)"
         }
     }
 }

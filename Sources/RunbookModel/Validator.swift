@@ -3,8 +3,8 @@ import RunbookLanguage
 /// Checks a syntax tree against the language and builds the typed runbook, collecting every error.
 public struct Validator {
     private let file: SourceFile
-    private var diagnostics: [Diagnostic] = []
-    private var params: [String: Param] = [:]
+    var diagnostics: [Diagnostic] = []
+    var params: [String: Param] = [:]
 
     private init(file: SourceFile) { self.file = file }
 
@@ -31,7 +31,7 @@ public struct Validator {
         return diagnostics.filter { seen.insert($0).inserted }
     }
 
-    private mutating func error(_ message: String, at location: SourceLocation) {
+    mutating func error(_ message: String, at location: SourceLocation) {
         diagnostics.append(Diagnostic(message, at: location, in: file))
     }
 
@@ -70,12 +70,12 @@ public struct Validator {
         var seenOnce: [String: SourceLocation] = [:]
         for statement in block.statements {
             guard let signature = Vocabulary.runbookStatements[statement.name] else {
-                let hint = Suggestion.hint(for: statement.name, in: Vocabulary.runbookStatements.keys.sorted())
+                let hint = Vocabulary.hint(for: statement.name, in: Vocabulary.runbookStatements.keys.sorted())
                 let actionNote = Vocabulary.actions[statement.name] != nil ? " (actions go inside a `step`)" : ""
                 error("unknown statement `\(statement.name)`\(hint)\(actionNote)", at: statement.location)
                 continue
             }
-            if ["description", "supervisor", "rollout", "lock", "rollback"].contains(statement.name) {
+            if ["description", "supervisor", "rollout", "lock", "rollback", "precheck"].contains(statement.name) {
                 if let earlier = seenOnce[statement.name] {
                     error("`\(statement.name)` is given twice (first on line \(earlier.line))", at: statement.location)
                     continue
@@ -96,6 +96,12 @@ public struct Validator {
                     runbook.verifications.append(verification)
                 }
             case "rollback": runbook.rollback = actions(in: statement.block, context: "the rollback block")
+            case "precheck":
+                if var precheck = verification(statement, args, index: 0) {
+                    precheck.name = "precheck"
+                    precheck.within = args["within"].flatMap(Self.timeSpan) ?? .seconds(0)
+                    runbook.precheck = precheck
+                }
             default: break
             }
         }
@@ -141,7 +147,7 @@ public struct Validator {
         return runbook
     }
 
-    private static func plainText(_ expr: Expr) -> String? {
+    static func plainText(_ expr: Expr) -> String? {
         if case .string(let literal) = expr { return literal.plainText }
         return nil
     }
@@ -222,189 +228,6 @@ public struct Validator {
         }
     }
 
-    // MARK: - Arguments
-
-    /// Checks a statement's arguments and block against a signature; every problem becomes a diagnostic.
-    private mutating func check(_ statement: Statement, against signature: Signature, what: String) -> CheckedArguments {
-        var checked = CheckedArguments()
-        let positional = statement.arguments.filter { $0.label == nil }
-        let allPositional = signature.positional + signature.optionalPositional
-        for (index, argument) in positional.enumerated() {
-            guard index < allPositional.count else {
-                let expected =
-                    allPositional.isEmpty ? "no positional arguments" : "\(allPositional.count) positional argument\(allPositional.count == 1 ? "" : "s")"
-                error("\(what) takes \(expected); remove this one or give it a `name:`", at: argument.value.location)
-                continue
-            }
-            let spec = allPositional[index]
-            if checkValue(argument.value, kind: spec.kind, what: "the \(spec.name) of \(what)") {
-                checked.positional.append(Expr(argument.value))
-                checked.positionalLocations.append(argument.value.location)
-            }
-        }
-        if positional.count < signature.positional.count {
-            let missing = signature.positional[positional.count]
-            error("\(what) needs its \(missing.name) (\(missing.kind.expectation))", at: statement.location)
-        }
-        for argument in statement.arguments {
-            guard let label = argument.label else { continue }
-            let location = argument.labelLocation ?? argument.value.location
-            guard let kind = signature.kind(ofKeyword: label) else {
-                let known = signature.keywords.map(\.name)
-                let listing = known.isEmpty ? "; it takes none" : "; it takes " + known.map { "`\($0):`" }.joined(separator: ", ")
-                let hint = Suggestion.nearest(to: label, in: known).map { "; did you mean `\($0):`?" } ?? listing
-                error("unknown keyword argument `\(label):` for \(what)\(hint)", at: location)
-                continue
-            }
-            if checkValue(argument.value, kind: kind, what: "`\(label):` of \(what)") {
-                checked.keywords[label] = Expr(argument.value)
-                checked.keywordLocations[label] = location
-            }
-        }
-        for required in signature.requiredKeywords.sorted() where !statement.arguments.contains(where: { $0.label == required }) {
-            let kind = signature.kind(ofKeyword: required)?.expectation ?? "a value"
-            error("\(what) needs `\(required):` (\(kind))", at: statement.location)
-        }
-        switch signature.block {
-        case .none:
-            if let block = statement.block {
-                error("\(what) takes no block", at: block.location)
-            }
-        case .required:
-            if statement.block == nil {
-                error("\(what) needs a `do ... end` block", at: statement.location)
-            }
-        }
-        return checked
-    }
-
-    /// Checks one value; true when it can be used (errors were reported otherwise).
-    private mutating func checkValue(_ node: ValueNode, kind: ValueKind, what: String) -> Bool {
-        let before = diagnostics.count
-        checkReferences(node, kind: kind, what: what)
-        guard diagnostics.count == before else { return false }
-        if let problem = literalProblem(node, kind: kind) {
-            error("\(what) must be \(kind.expectation), not \(problem)", at: node.location)
-            return false
-        }
-        return true
-    }
-
-    /// Unknown parameters, unknown built-ins, and parameters of a type that cannot fit here.
-    private mutating func checkReferences(_ node: ValueNode, kind: ValueKind, what: String) {
-        switch node.kind {
-        case .reference(let name):
-            guard let param = params[name] else {
-                let hint = Suggestion.hint(for: name, in: params.keys.sorted())
-                error("unknown parameter `\(name)`\(hint) (declare it with `param :\(name)`)", at: node.location)
-                return
-            }
-            let fits: Bool
-            switch kind {
-            case .int, .port: fits = [.int, .port, .string].contains(param.type)
-            case .duration: fits = [.duration, .int, .string].contains(param.type)
-            case .bool: fits = [.bool, .string].contains(param.type)
-            case .string: fits = true
-            default: fits = false
-            }
-            if !fits {
-                if case .string = kind {
-                } else if [ValueKind.Tag.int, .port, .duration, .bool].contains(kind.tag) {
-                    error("\(what) must be \(kind.expectation), but `\(name)` is a parameter of type :\(param.type.rawValue)", at: node.location)
-                } else {
-                    error("\(what) must be a literal (\(kind.expectation)), not the parameter `\(name)`", at: node.location)
-                }
-            }
-        case .string(let literal):
-            for part in literal.parts {
-                guard case .interpolation(let path, let location) = part else { continue }
-                checkInterpolation(path, at: location)
-            }
-            if case .text = kind, literal.plainText == nil {
-                error("\(what) cannot interpolate values", at: node.location)
-            }
-        case .array(let elements):
-            for element in elements { checkReferences(element, kind: .string, what: what) }
-        case .hash(let entries):
-            for entry in entries { checkReferences(entry.value, kind: .string, what: what) }
-        default:
-            break
-        }
-    }
-
-    private mutating func checkInterpolation(_ path: [String], at location: SourceLocation) {
-        let joined = path.joined(separator: ".")
-        if Vocabulary.builtins.contains(joined) { return }
-        if path.count == 1, params[joined] != nil { return }
-        if path.count == 2, params[path[0]] != nil {
-            error("the parameter `\(path[0])` has no fields; write `#{\(path[0])}`", at: location)
-            return
-        }
-        let candidates = params.keys.sorted() + Vocabulary.builtins.sorted()
-        error(
-            "unknown name `\(joined)` in `#{...}`\(Suggestion.hint(for: joined, in: candidates)) (declare it with `param :\(path[0])`)",
-            at: location)
-    }
-
-    /// What is wrong with a literal of the wrong shape (nil when it fits or is a reference).
-    private func literalProblem(_ node: ValueNode, kind: ValueKind) -> String? {
-        let found = node.kindDescription
-        if case .reference = node.kind {
-            switch kind {
-            case .string, .int, .port, .duration, .bool: return nil
-            default: return nil  // reported by checkReferences
-            }
-        }
-        switch (kind, node.kind) {
-        case (.string, .string), (.any, _): return nil
-        case (.string, .integer): return nil  // an integer renders as its digits
-        case (.text, .string): return nil
-        case (.textOrFalse, .string), (.textOrFalse, .bool(false)): return nil
-        case (.int(let min), .integer(let value)), (.intLiteral(let min), .integer(let value)):
-            return value >= min ? nil : "\(value)"
-        case (.port, .integer(let value)):
-            return (1...65535).contains(value) ? nil : "\(value)"
-        case (.duration, .integer(let value)), (.durationLiteral, .integer(let value)):
-            return value >= 0 ? nil : "\(value)"
-        case (.duration, .string(let literal)), (.durationLiteral, .string(let literal)):
-            guard let text = literal.plainText else {
-                if case .duration = kind { return nil }
-                return "an interpolated string"
-            }
-            return TimeSpan(parsing: text) == nil ? "\"\(text)\"" : nil
-        case (.bool, .bool), (.boolLiteral, .bool): return nil
-        case (.symbol(let names), .symbol(let name)):
-            if names.isEmpty || names.contains(name) { return nil }
-            return "`:\(name)`" + Suggestion.hint(for: name, in: names)
-        case (.stepNames, .symbol): return nil
-        case (.stepNames, .array(let elements)):
-            return elements.allSatisfy { if case .symbol = $0.kind { true } else { false } } ? nil : "an array with other values"
-        case (.env, .hash(let entries)):
-            for entry in entries {
-                switch entry.value.kind {
-                case .string, .integer, .reference, .bool: continue
-                default: return "a hash whose `\(entry.key):` is \(entry.value.kindDescription)"
-                }
-            }
-            return nil
-        case (.status, .integer(let value)):
-            return (100...599).contains(value) ? nil : "\(value)"
-        case (.status, .array(let elements)):
-            let fine = !elements.isEmpty && elements.allSatisfy { if case .integer(let v) = $0.kind { (100...599).contains(v) } else { false } }
-            return fine ? nil : "an array that is not all HTTP statuses"
-        case (.status, .string(let literal)):
-            guard let text = literal.plainText, StatusRange(parsing: text) != nil else { return "\(found)" }
-            return nil
-        case (.hostCount, .integer(let value)):
-            return value >= 0 ? nil : "\(value)"
-        case (.hostCount, .string(let literal)):
-            guard let text = literal.plainText, HostCount(parsing: text) != nil else { return "\(found)" }
-            return nil
-        default:
-            return found
-        }
-    }
-
     // MARK: - Top-level statements
 
     private func rollout(_ args: CheckedArguments) -> RolloutSpec {
@@ -444,7 +267,7 @@ public struct Validator {
         }
     }
 
-    private static func stepNames(_ expr: Expr?) -> [String] {
+    static func stepNames(_ expr: Expr?) -> [String] {
         switch expr {
         case .symbol(let name)?: return [name]
         case .array(let elements)?: return elements.compactMap { if case .symbol(let name) = $0 { name } else { nil } }
@@ -466,13 +289,13 @@ public struct Validator {
             hostPattern: args["on"].flatMap(Self.plainText), actions: actions, location: statement.location)
     }
 
-    private mutating func verification(_ statement: Statement, _ args: CheckedArguments, index: Int) -> Verification? {
+    mutating func verification(_ statement: Statement, _ args: CheckedArguments, index: Int) -> Verification? {
         var assertions: [Assertion] = []
         for inner in statement.block?.statements ?? [] {
             guard let signature = Vocabulary.assertions[inner.name] else {
                 let note = Vocabulary.actions[inner.name] != nil ? " (`\(inner.name)` is an action; actions go inside a `step`)" : ""
                 error(
-                    "unknown assertion `\(inner.name)`" + Suggestion.hint(for: inner.name, in: Vocabulary.assertions.keys.sorted()) + note,
+                    "unknown assertion `\(inner.name)`" + Vocabulary.hint(for: inner.name, in: Vocabulary.assertions.keys.sorted()) + note,
                     at: inner.location)
                 continue
             }
@@ -480,133 +303,12 @@ public struct Validator {
             if let assertion = assertion(inner, checked) { assertions.append(assertion) }
         }
         if statement.block?.statements.isEmpty == true {
-            error("`verify` is empty; give it at least one assertion", at: statement.location)
+            error("`\(statement.name)` is empty; give it at least one assertion", at: statement.location)
         }
         return Verification(
             name: index == 0 ? "verify" : "verify\(index + 1)", after: Self.stepNames(args["after"]),
             within: args["within"].flatMap(Self.timeSpan) ?? .seconds(30), assertions: assertions,
             location: statement.location)
-    }
-
-    // MARK: - Actions and assertions
-
-    private mutating func actions(in block: Block?, context: String) -> [Action] {
-        var actions: [Action] = []
-        for statement in block?.statements ?? [] {
-            guard let signature = Vocabulary.actions[statement.name] else {
-                var note = ""
-                if Vocabulary.assertions[statement.name] != nil {
-                    note = " (`\(statement.name)` is an assertion; assertions go inside `verify`)"
-                } else if statement.name == "step" {
-                    note = " (steps cannot be nested; use `after:`)"
-                }
-                error(
-                    "unknown action `\(statement.name)`" + Suggestion.hint(for: statement.name, in: Vocabulary.actions.keys.sorted()) + note,
-                    at: statement.location)
-                continue
-            }
-            let args = check(statement, against: signature, what: "the action `\(statement.name)`")
-            if let action = action(statement, args) { actions.append(action) }
-        }
-        return actions
-    }
-
-    private mutating func action(_ statement: Statement, _ args: CheckedArguments) -> Action? {
-        let at = statement.location
-        switch statement.name {
-        case "run":
-            guard let command = args.positional(0) else { return nil }
-            var sudo = false
-            if case .bool(let value)? = args["sudo"] { sudo = value }
-            var env: [KeyedExpr] = []
-            if case .hash(let entries)? = args["env"] {
-                env = entries
-                for entry in entries where !Self.isEnvironmentName(entry.key) {
-                    error("`\(entry.key)` is not a valid environment variable name", at: args.keywordLocations["env"] ?? at)
-                }
-            }
-            return Action(
-                .run(
-                    RunCommand(
-                        command: command, cwd: args["cwd"], env: env, timeout: args["timeout"], sudo: sudo,
-                        creates: args["creates"], unless: args["unless"], onlyIf: args["only_if"], undo: args["undo"])),
-                at: at)
-        case "stop": return args.positional(0).map { Action(.stop(app: $0), at: at) }
-        case "start":
-            return args.positional(0).map { Action(.start(target: $0, name: args["name"], cwd: args["cwd"]), at: at) }
-        case "restart": return args.positional(0).map { Action(.restart(app: $0), at: at) }
-        case "save": return Action(.save, at: at)
-        case "free_port":
-            guard let port = args.positional(0) else { return nil }
-            var signal = "TERM"
-            if case .symbol(let name)? = args["signal"] { signal = name }
-            return Action(.freePort(port: port, signal: signal, grace: args["grace"] ?? .text("10s")), at: at)
-        case "clean_cache": return args.positional(0).map { Action(.cleanCache(path: $0), at: at) }
-        case "upload":
-            guard let source = args.positional(0), let destination = args["to"] else { return nil }
-            return Action(.upload(source: source, destination: destination, mode: args["mode"]), at: at)
-        case "symlink":
-            guard let link = args.positional(0), let target = args["to"] else { return nil }
-            return Action(.symlink(link: link, target: target), at: at)
-        case "wait_for":
-            let timeout = args["timeout"] ?? .text("30s")
-            switch (args["port"], args["http"]) {
-            case (let port?, nil):
-                if args["status"] != nil {
-                    error("`status:` goes with `wait_for http:`, not `port:`", at: args.keywordLocations["status"] ?? at)
-                }
-                return Action(.waitForPort(port: port, timeout: timeout), at: at)
-            case (nil, let url?):
-                return Action(.waitForHTTP(url: url, status: args["status"] ?? .int(200), timeout: timeout), at: at)
-            case (.some, .some):
-                error("`wait_for` waits for one thing: give `port:` or `http:`, not both", at: at)
-            case (nil, nil):
-                error("`wait_for` needs `port:` or `http:`", at: at)
-            }
-            return nil
-        default:
-            return nil
-        }
-    }
-
-    private static func isEnvironmentName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
-    }
-
-    private mutating func assertion(_ statement: Statement, _ args: CheckedArguments) -> Assertion? {
-        let at = statement.location
-        guard let subject = args.positional(0) else { return nil }
-        switch statement.name {
-        case "restarts":
-            guard let max = args["max"] else { return nil }
-            return Assertion(.restarts(app: subject, max: max, over: args["over"] ?? .text("30s")), at: at)
-        case "listening":
-            if args["address"] != nil, args["family"] != nil {
-                error("`listening` takes `address:` or `family:`, not both", at: at)
-                return nil
-            }
-            var family: String?
-            if case .symbol(let name)? = args["family"] { family = name }
-            return Assertion(.listening(port: subject, address: args["address"], family: family, process: args["process"]), at: at)
-        case "not_listening": return Assertion(.notListening(port: subject), at: at)
-        case "http":
-            var fromController = false
-            if case .symbol("controller")? = args["from"] { fromController = true }
-            return Assertion(
-                .http(
-                    url: subject, status: args["status"] ?? .int(200), method: args["method"] ?? .text("GET"),
-                    contains: args["contains"], timeout: args["timeout"] ?? .text("5s"), fromController: fromController),
-                at: at)
-        case "command":
-            return Assertion(.command(command: subject, exit: args["exit"] ?? .int(0), contains: args["contains"]), at: at)
-        case "file":
-            var exists = true
-            if case .bool(let value)? = args["exists"] { exists = value }
-            return Assertion(.file(path: subject, exists: exists), at: at)
-        default:
-            return nil
-        }
     }
 }
 

@@ -38,3 +38,36 @@ public struct DockerAdapter: SupervisorAdapter {
             state: mapped, pid: pid == 0 ? nil : pid, restarts: (container["RestartCount"] as? NSNumber)?.intValue, detail: status)
     }
 }
+
+extension DockerAdapter {
+    /// Containers reload on a signal: HUP unless `signal:` says otherwise.
+    public func reload(_ app: String, signal: String?) -> String {
+        "\(command) kill -s \(signal ?? "HUP") \(ShellQuote.quote(app))"
+    }
+
+    /// The name the container is kept under while removed: `NAME.runbook-RUNID`.
+    public static func keptName(_ app: String, runID: String) -> String { "\(app).runbook-\(runID)" }
+
+    /// Records whether it ran, stops it and renames it aside (removed for good at cleanup).
+    public func remove(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "\(command) inspect -f '{{.State.Running}}' \(a) > \(state) && \(command) stop \(a) && \(command) rename \(a) "
+            + ShellQuote.quote(Self.keptName(app, runID: runID))
+    }
+
+    public func restore(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "\(command) rename \(ShellQuote.quote(Self.keptName(app, runID: runID))) \(a)"
+            + " && if [ \"$(cat \(state))\" = true ]; then \(command) start \(a); fi && rm -f \(state)"
+    }
+
+    public func removeCleanup(_ app: String, state: String, runID: String) -> String {
+        "\(command) rm \(ShellQuote.quote(Self.keptName(app, runID: runID))) && rm -f \(state)"
+    }
+
+    public func logTail(_ app: String, lines: Int) -> String { "\(command) logs --tail \(lines) \(ShellQuote.quote(app)) 2>&1" }
+
+    public var logsByTime: Bool { true }
+
+    public func logRead(_ app: String) -> String { "\(command) logs --since \"$RUNBOOK_SINCE\" \(ShellQuote.quote(app)) 2>&1" }
+}

@@ -72,3 +72,54 @@ public struct PM2Adapter: SupervisorAdapter {
         throw SupervisorOutputError("`pm2 jlist` printed no JSON process list")
     }
 }
+
+extension PM2Adapter {
+    /// `pm2 reload` restarts with zero downtime in cluster mode (a restart in fork mode).
+    public func reload(_ app: String, signal: String?) -> String {
+        if let signal { return "\(command) sendSignal SIG\(signal) \(ShellQuote.quote(app))" }
+        return "\(command) reload \(ShellQuote.quote(app)) --update-env"
+    }
+
+    /// Saves the app's own entry (as `pm2 jlist` shows it, the shape of a dump.pm2 entry) as an
+    /// ecosystem file next to the dump, then `pm2 delete`; node reads the JSON since pm2 runs on it.
+    public func remove(_ app: String, state: String, runID: String) -> String {
+        let file = "\"${PM2_HOME:-$HOME/.pm2}/runbook-\(runID)-\"" + ShellQuote.quote(Self.safe(app) + ".json")
+        return "(umask 077 && \(command) jlist | node -e \(ShellQuote.quote(Self.entryScript)) \(ShellQuote.quote(app)) \(state) > \(file))"
+            + " && \(command) delete \(ShellQuote.quote(app))"
+    }
+
+    public func restore(_ app: String, state: String, runID: String) -> String {
+        let file = "\"${PM2_HOME:-$HOME/.pm2}/runbook-\(runID)-\"" + ShellQuote.quote(Self.safe(app) + ".json")
+        return "\(command) start \(file) && if [ \"$(cat \(state))\" != online ]; then \(command) stop \(ShellQuote.quote(app)); fi"
+            + " && rm -f \(file) \(state)"
+    }
+
+    public func removeCleanup(_ app: String, state: String, runID: String) -> String {
+        "rm -f \"${PM2_HOME:-$HOME/.pm2}/runbook-\(runID)-\"" + ShellQuote.quote(Self.safe(app) + ".json") + " \(state)"
+    }
+
+    public func logTail(_ app: String, lines: Int) -> String {
+        "\(command) logs \(ShellQuote.quote(app)) --nostream --raw --lines \(lines) 2>&1 | tail -n \(lines)"
+    }
+
+    public var logsByTime: Bool { false }
+
+    public func logRead(_ app: String) -> String { "\(command) logs \(ShellQuote.quote(app)) --nostream --raw --lines 5000 2>&1" }
+
+    static func safe(_ app: String) -> String { String(app.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }) }
+
+    /// Reads `pm2 jlist` on stdin (text may precede the array), prints an ecosystem file for the app and
+    /// writes its status to the file named second.
+    static let entryScript = """
+        let t = require("fs").readFileSync(0, "utf8"), name = process.argv[1], list = null;
+        for (let i = t.indexOf("["); i >= 0 && list === null; i = t.indexOf("[", i + 1)) { try { list = JSON.parse(t.slice(i)); } catch (e) {} }
+        const p = (list || []).find(x => x.name === name);
+        if (!p) { console.error("pm2 has no app named " + name); process.exit(1); }
+        const e = p.pm2_env || {};
+        const app = { name: e.name || name, script: e.pm_exec_path, cwd: e.pm_cwd, args: e.args, interpreter: e.exec_interpreter,
+          exec_mode: e.exec_mode === "cluster_mode" ? "cluster" : "fork", instances: e.instances, env: e.env,
+          max_memory_restart: e.max_memory_restart, autorestart: e.autorestart, out_file: e.pm_out_log_path, error_file: e.pm_err_log_path };
+        require("fs").writeFileSync(process.argv[2], String(e.status) + "\\n");
+        console.log(JSON.stringify({ apps: [app] }, null, 1));
+        """
+}

@@ -1,4 +1,5 @@
 import RunbookModel
+import Wire
 
 /// The state of an app as its supervisor reports it.
 public struct ProcessStatus: Sendable, Hashable {
@@ -20,6 +21,9 @@ public struct ProcessStatus: Sendable, Hashable {
         self.restarts = restarts
         self.detail = detail
     }
+
+    /// The supervisor gave up on the app (FATAL, errored, failed, dead): waiting longer changes nothing.
+    public var terminal: Bool { state == .failed }
 }
 
 /// Why a supervisor's output could not be read.
@@ -43,6 +47,41 @@ public protocol SupervisorAdapter: Sendable {
     func status(_ app: String) -> String
     /// Reads the status command's output (and exit status) for one app.
     func parseStatus(_ output: String, exitStatus: Int32, app: String) throws(SupervisorOutputError) -> ProcessStatus
+    /// Makes the app read its configuration again (or sends it `signal` instead).
+    func reload(_ app: String, signal: String?) -> String
+    /// Takes the app out of the supervisor, recording how to put it back in `state`.
+    func remove(_ app: String, state: String, runID: String) -> String
+    /// Puts a removed app back as it was (running or not).
+    func restore(_ app: String, state: String, runID: String) -> String
+    /// Removes what `remove` kept aside, once the run's changes are final.
+    func removeCleanup(_ app: String, state: String, runID: String) -> String
+    /// The app's last `lines` log lines, from the supervisor's own log.
+    func logTail(_ app: String, lines: Int) -> String
+    /// True when the log can be read from a time (`RUNBOOK_SINCE`, epoch seconds on the host), false
+    /// when runbook compares what `logRead` prints before and after (log files without timestamps).
+    var logsByTime: Bool { get }
+    /// The app's log: since `$RUNBOOK_SINCE` when `logsByTime`, else its recent end.
+    func logRead(_ app: String) -> String
+}
+
+extension SupervisorAdapter {
+    /// Where `remove` records the app's state on the host: `/tmp/runbook-RUNID-APP` (app name made safe).
+    public func removeStatePath(_ app: String, runID: String) -> String {
+        let safe = String(app.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+        return "\"${TMPDIR:-/tmp}\"/" + ShellQuote.quote("runbook-\(runID)-\(safe).state")
+    }
+}
+
+/// Log text written since a mark: what the log read held then is a prefix of what it holds now,
+/// unless the log rotated or outgrew the read's window; then the whole read counts as new (a
+/// `not_contains:` may fail for an old line, but never passes over a new one).
+public enum LogWindow {
+    public static func mark(_ earlier: String) -> String { earlier }
+
+    public static func since(mark: String, in later: String) -> String {
+        guard !mark.isEmpty, later.hasPrefix(mark) else { return later }
+        return String(later.dropFirst(mark.count))
+    }
 }
 
 /// The adapter for a supervisor kind, optionally called through `supervisor_command`.

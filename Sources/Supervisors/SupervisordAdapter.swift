@@ -30,7 +30,8 @@ public struct SupervisordAdapter: SupervisorAdapter {
                 switch word {
                 case "RUNNING": .running
                 case "STOPPED", "EXITED", "STOPPING": .stopped
-                case "STARTING", "BACKOFF": word == "BACKOFF" ? .failed : .starting
+                // BACKOFF: it exited too soon and supervisord will try again; FATAL: it gave up.
+                case "STARTING", "BACKOFF": .starting
                 case "FATAL": .failed
                 default: .unknown
                 }
@@ -40,6 +41,43 @@ public struct SupervisordAdapter: SupervisorAdapter {
             throw SupervisorOutputError("supervisord has no program named \(app)")
         }
         throw SupervisorOutputError("`supervisorctl status` printed no line for \(app): \(output.prefix(200))")
+    }
+}
+
+extension SupervisordAdapter {
+    /// `reread` + `update APP` applies a changed program section (restarting the program only when it
+    /// changed); `signal:` sends the app a signal through supervisord instead.
+    public func reload(_ app: String, signal: String?) -> String {
+        if let signal { return "\(command) signal \(signal) \(ShellQuote.quote(app))" }
+        return "\(command) reread && \(command) update \(ShellQuote.quote(app))"
+    }
+
+    /// Records the state, stops the program and removes it from the running supervisord; its
+    /// `[program:]` section stays in the configuration, so `add` puts it back.
+    public func remove(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "\(command) status \(a) | awk 'NR==1 {print $2}' > \(state); \(command) stop \(a) > /dev/null 2>&1; \(command) remove \(a)"
+    }
+
+    public func restore(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return
+            "\(command) add \(a) && case \"$(cat \(state) 2>/dev/null)\" in RUNNING|STARTING|BACKOFF) \(command) status \(a) | grep -q RUNNING || \(command) start \(a);;"
+            + " *) \(command) stop \(a) > /dev/null 2>&1 || true;; esac && rm -f \(state)"
+    }
+
+    public func removeCleanup(_ app: String, state: String, runID: String) -> String { "rm -f \(state)" }
+
+    /// `supervisorctl tail` reads the program's stdout log (stderr too when it is not redirected).
+    public func logTail(_ app: String, lines: Int) -> String {
+        "\(command) tail -\(lines * 400) \(ShellQuote.quote(app)) | tail -n \(lines)"
+    }
+
+    public var logsByTime: Bool { false }
+
+    public func logRead(_ app: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "\(command) tail -1048576 \(a); \(command) tail -1048576 \(a) stderr 2>&1 | grep -v 'ERROR (no log file)' || true"
     }
 }
 

@@ -40,7 +40,8 @@ public struct SystemdAdapter: SupervisorAdapter {
             switch active {
             case "active", "reloading": .running
             case "inactive": .stopped
-            case "activating": sub == "auto-restart" ? .failed : .starting
+            // auto-restart: it died and systemd will start it again; only `failed` means it gave up.
+            case "activating": .starting
             case "deactivating": .stopped
             case "failed": .failed
             default: .unknown
@@ -49,5 +50,37 @@ public struct SystemdAdapter: SupervisorAdapter {
         // "[not set]" and other placeholders read as no counter.
         let restarts = properties["NRestarts"].flatMap { Int($0) }
         return ProcessStatus(state: state, pid: pid, restarts: restarts, detail: sub.isEmpty ? active : "\(active)/\(sub)")
+    }
+}
+
+extension SystemdAdapter {
+    /// `reload-or-restart`: the unit's ExecReload when it has one, a restart otherwise.
+    public func reload(_ app: String, signal: String?) -> String {
+        if let signal { return "\(command) kill -s \(signal) \(ShellQuote.quote(app))" }
+        return "\(command) reload-or-restart \(ShellQuote.quote(app))"
+    }
+
+    /// Records whether the unit was enabled and active, then `disable --now` (the unit file stays).
+    public func remove(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "{ \(command) is-enabled \(a); \(command) is-active \(a); } > \(state) 2>/dev/null; \(command) disable --now \(a)"
+    }
+
+    public func restore(_ app: String, state: String, runID: String) -> String {
+        let a = ShellQuote.quote(app)
+        return "if [ \"$(sed -n 1p \(state))\" = enabled ]; then \(command) enable \(a); fi"
+            + " && if [ \"$(sed -n 2p \(state))\" = active ]; then \(command) start \(a); fi && rm -f \(state)"
+    }
+
+    public func removeCleanup(_ app: String, state: String, runID: String) -> String { "rm -f \(state)" }
+
+    public func logTail(_ app: String, lines: Int) -> String {
+        "journalctl -u \(ShellQuote.quote(app)) -n \(lines) --no-pager -o cat"
+    }
+
+    public var logsByTime: Bool { true }
+
+    public func logRead(_ app: String) -> String {
+        "journalctl -u \(ShellQuote.quote(app)) --since \"@$RUNBOOK_SINCE\" --no-pager -o cat"
     }
 }

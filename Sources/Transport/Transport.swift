@@ -100,10 +100,12 @@ public protocol Transport: Sendable {
 
 extension Transport {
     /// Renders a planned command with the host's secret values and sends it: the one seam to a host.
-    public func run(_ command: HostCommand, secrets: [String: String], output: OutputHandler? = nil) async throws(TransportError) -> ExecResult {
+    public func run(_ command: HostCommand, secrets: [String: String], inputs: [String: String] = [:], output: OutputHandler? = nil)
+        async throws(TransportError) -> ExecResult
+    {
         let message: WireMessage
         do throws(MissingSecret) {
-            message = try command.message(secrets: secrets)
+            message = try command.message(secrets: secrets, inputs: inputs)
         } catch {
             throw TransportError(
                 .local, host: host, "the secret parameter `\(error.name)` has no value: give it with --set, --set-file or RUNBOOK_SECRET_\(error.name)")

@@ -9,15 +9,19 @@ public struct HostCommand: Sendable, Hashable, Codable {
     public var sudo: Bool
     /// What the body needs beyond POSIX sh, `timeout` and `setsid`.
     public var requirements: [Requirement]
+    /// Values only known during the run (a pid a probe read, where a log stood), exported like
+    /// secrets from standard input under these names; the plan shows `<NAME>` in their place.
+    public var inputs: [String] = []
 
     /// The limit of a command with none: 24 days (BusyBox `timeout 0` kills at once, so 0 cannot mean "none").
     public static let unlimited: Double = 2_147_483
 
-    public init(_ body: ShellCommand, limit: Double? = nil, sudo: Bool = false, requirements: [Requirement] = []) {
+    public init(_ body: ShellCommand, limit: Double? = nil, sudo: Bool = false, requirements: [Requirement] = [], inputs: [String] = []) {
         self.body = body
         self.limit = min(limit ?? Self.unlimited, Self.unlimited)
         self.sudo = sudo
         self.requirements = requirements
+        self.inputs = inputs
     }
 
     /// True when the command has a limit of its own.
@@ -32,20 +36,23 @@ public struct HostCommand: Sendable, Hashable, Codable {
     }
 
     /// What the host receives: the exec request and standard input, with the secrets' values.
-    public func message(secrets: [String: String]) throws(MissingSecret) -> WireMessage {
-        var values: [(String, String)] = []
+    public func message(secrets: [String: String], inputs values: [String: String] = [:]) throws(MissingSecret) -> WireMessage {
+        var exports: [(String, String)] = []
         for name in body.secrets {
             guard let value = secrets[name] else { throw MissingSecret(name: name) }
-            values.append((name, value))
+            exports.append((SecretName.environment(name), ShellQuote.quote(value)))
         }
-        return WireMessage(request: Starter.request(sudo: sudo), stdin: Starter.payload(self, secrets: values), limit: limit)
+        for name in inputs {
+            guard let value = values[name] else { throw MissingSecret(name: name) }
+            exports.append((name, ShellQuote.quote(value)))
+        }
+        return WireMessage(request: Starter.request(sudo: sudo), stdin: Starter.payload(self, exports: exports), limit: limit)
     }
 
-    /// The same bytes with each secret's value shown as `••••`: what plans print.
+    /// The same bytes with each secret's value shown as `••••` and each input as `<NAME>`: what plans print.
     public var shown: WireMessage {
-        WireMessage(
-            request: Starter.request(sudo: sudo), stdin: Starter.payload(self, secrets: body.secrets.map { ($0, secretMask) }, quoteValues: false),
-            limit: limit)
+        let exports = body.secrets.map { (SecretName.environment($0), secretMask) } + inputs.map { ($0, "<\($0)>") }
+        return WireMessage(request: Starter.request(sudo: sudo), stdin: Starter.payload(self, exports: exports), limit: limit)
     }
 }
 

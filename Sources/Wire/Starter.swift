@@ -12,12 +12,10 @@ public enum Starter {
     /// Exit status of the starter itself when the host cannot run commands (`timeout` or `setsid` missing).
     public static let unableStatus: Int32 = 125
 
-    /// The script written to standard input.
-    public static func payload(_ command: HostCommand, secrets: [(String, String)], quoteValues: Bool = true) -> String {
+    /// The script written to standard input; `exports` are (variable, shell word) pairs.
+    public static func payload(_ command: HostCommand, exports: [(String, String)]) -> String {
         var lines = ["{"]
-        for (name, value) in secrets {
-            lines.append("export \(SecretName.environment(name))=\(quoteValues ? ShellQuote.quote(value) : value)")
-        }
+        for (name, word) in exports { lines.append("export \(name)=\(word)") }
         lines.append("B=" + ShellQuote.quote(command.body.script))
         lines.append(
             "command -v timeout >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || { echo 'runbook: cannot run commands on this host: it needs timeout and setsid' >&2; exit \(unableStatus); }"

@@ -13,6 +13,7 @@ final class AppHost: @unchecked Sendable {
     let port: Int
     private var supervisord: BackgroundProcess?
     private var strays: [BackgroundProcess] = []
+    private var dependencies: [BackgroundProcess] = []
 
     /// `bind` is the app's HOST (`::` binds IPv6 only); `health` what its build answers.
     init(bind: String = "0.0.0.0", health: Int = 200, version: String = "1.0.0", start: Bool = true) throws {
@@ -41,6 +42,24 @@ final class AppHost: @unchecked Sendable {
     }
 
     var strayPIDs: [pid_t] { strays.map(\.pid) }
+
+    /// Starts a stand-in Redis or database (Tests/Fixtures/app/dependency.py) on a free port.
+    @discardableResult
+    func startDependency(password: String? = nil, port chosen: Int? = nil) throws -> Int {
+        let port = chosen ?? freePort()
+        let script = "\(repositoryRoot.path)/Tests/Fixtures/app/dependency.py"
+        dependencies.append(try BackgroundProcess(["/usr/bin/python3", script, "\(port)"] + (password.map { [$0] } ?? [])))
+        for _ in 0..<100 {
+            if (try? shell("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null")) != nil { return port }
+            usleep(50_000)
+        }
+        throw TestSetupError(message: "the dependency on port \(port) did not listen")
+    }
+
+    func stopDependencies() {
+        for dependency in dependencies { dependency.stop(SIGKILL) }
+        dependencies.removeAll()
+    }
 
     /// Inventory variables that point the runbook at this host's app and supervisor.
     var vars: [String: String] {
@@ -73,6 +92,7 @@ final class AppHost: @unchecked Sendable {
 
     deinit {
         for stray in strays { stray.stop(SIGKILL) }
+        for dependency in dependencies { dependency.stop(SIGKILL) }
         supervisord?.stop(SIGTERM)
         if ProcessInfo.processInfo.environment["RUNBOOK_KEEP_TEST_SERVERS"] == nil { _ = try? shell("rm -rf \(dir)") }
     }

@@ -75,7 +75,8 @@ let everyEventRunbook = """
         let check = try runProcess([python, "\(files.folder)/validate.py", Self.schemaPath, "\(files.folder)/events.json", "\(files.journal)/\(journal)"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         let names = Set(run.stdout.split(separator: "\n").compactMap { try? RunEvent.decode(jsonLine: $0).name })
-        #expect(Set(RunEvent.eventNames).subtracting(names) == ["note"], "kinds this run did not show: \(Set(RunEvent.eventNames).subtracting(names))")
+        // Every kind is shown (a note: the rollback block's header on the failed host).
+        #expect(Set(RunEvent.eventNames).subtracting(names).isEmpty, "kinds this run did not show: \(Set(RunEvent.eventNames).subtracting(names))")
     }
 
     @Test func theSchemaListsEveryEventKind() throws {

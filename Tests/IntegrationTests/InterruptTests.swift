@@ -90,7 +90,7 @@ var runbookBinary: String {
         // The second Ctrl-C wrote down, durably, which hosts it left in an unknown state.
         let lines = try String(contentsOfFile: "\(folder)/journal/\(journal)", encoding: .utf8)
         #expect(lines.contains("stopped at once (second Ctrl-C); state unknown on: h0"), "\(lines)")
-        #expect(show.stdout.contains("1 completed action(s) not undone: `runbook rollback \(runID)` undoes them"))
+        #expect(show.stdout.contains("1 completed action(s) with an undo not undone: `runbook rollback \(runID)` undoes them"))
         let history = try runProcess([runbookBinary, "history", "--journal", "\(folder)/journal"])
         #expect(history.stdout.contains("\(runID)  slow-deploy  --hosts all  5 host(s)  no result (stopped or died)"), "\(history.stdout)")
         // The lock the dead run left is cleared first, as the message said.

@@ -45,7 +45,7 @@ let everyKind: [RunEvent] = {
             for key in object.keys { #expect(key.allSatisfy { $0.isLowercase || $0 == "_" }, "\(key) in \(event.jsonLine)") }
             #expect(object["event"] as? String == event.name)
         }
-        #expect(HostResult.allCases.map(\.rawValue) == ["ok", "rolled_back", "rollback_failed", "failed", "not_started", "unknown"])
+        #expect(HostResult.allCases.map(\.rawValue) == ["ok", "rolled_back", "rollback_failed", "precheck_failed", "failed", "not_started", "unknown"])
         #expect(HostResult.rolledBack.display == "rolled back")
     }
 

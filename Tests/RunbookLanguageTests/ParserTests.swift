@@ -30,6 +30,26 @@ private func parse(_ text: String) -> (SyntaxTree, [Diagnostic]) {
         #expect(entries.map(\.key) == ["A", "B"])
     }
 
+    @Test func hashKeysMayBeStrings() {
+        let (tree, diagnostics) = parse("http \"u\", json: {\"data.status\": \"healthy\", 'a-b':1, plain: 2}\n")
+        #expect(diagnostics.isEmpty)
+        guard case .hash(let entries)? = tree.statements.first?.arguments.last?.value.kind else {
+            Issue.record("no hash")
+            return
+        }
+        #expect(entries.map(\.key) == ["data.status", "a-b", "plain"])
+    }
+
+    @Test(arguments: [
+        ("x k: {\"a\" : 1}\n", "expected `:` right after the string key"),
+        ("x k: {\"#{v}\": 1}\n", "a hash key cannot interpolate values or be empty"),
+        ("x k: {\"a\": 1, a: 2}\n", "the key `a:` is given twice in this hash"),
+    ])
+    func badStringKeys(text: String, message: String) {
+        let (_, diagnostics) = parse(text)
+        #expect(diagnostics.first?.message.hasPrefix(message) == true, "\(diagnostics.map(\.message))")
+    }
+
     @Test func argumentsContinueAfterACommaOnTheNextLine() {
         let (tree, diagnostics) = parse("run \"a\",\n    cwd: \"/x\",\n    undo: \"b\"\n")
         #expect(diagnostics.isEmpty)

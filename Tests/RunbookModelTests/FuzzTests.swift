@@ -94,6 +94,6 @@ func exampleRunbooks() -> [String] {
         let path = repositoryRoot.appendingPathComponent("runbooks/recover.rb").path
         let runbook = try Validator.load(path: path, bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))).get()
         #expect(runbook.graph.waves == [["stop"], ["free_port", "clean_cache"], ["rebuild"], ["start"], ["save"]])
-        #expect(runbook.verifications.first?.assertions.map(\.keyword) == ["restarts", "listening", "http"])
+        #expect(runbook.verifications.first?.assertions.map(\.keyword) == ["running", "restarts", "log", "listening", "http"])
     }
 }

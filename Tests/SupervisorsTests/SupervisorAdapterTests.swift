@@ -1,6 +1,7 @@
 import Foundation
 import RunbookModel
 import Testing
+import Wire
 
 @testable import Supervisors
 
@@ -113,7 +114,7 @@ private func fixture(_ name: String) throws -> String {
     @Test(arguments: [
         ("shop                             RUNNING   pid 4121, uptime 0:01:02", ProcessStatus.State.running, Int?(4121)),
         ("shop                             STOPPED   Nov 24 06:00 AM", .stopped, nil),
-        ("shop                             BACKOFF   Exited too quickly (process log may have details)", .failed, nil),
+        ("shop                             BACKOFF   Exited too quickly (process log may have details)", .starting, nil),
         ("shop                             FATAL     Exited too quickly", .failed, nil),
         ("shop                             STARTING", .starting, nil),
     ])
@@ -129,3 +130,86 @@ private func fixture(_ name: String) throws -> String {
         #expect(adapter.save() == nil)
     }
 }
+
+/// reload, remove, restore and logs of every adapter; pm2's entry script runs with node over real jlists.
+@Suite struct SupervisorVocabularyTests {
+    @Test func reloadCommands() {
+        #expect(PM2Adapter(command: "pm2").reload("shop", signal: nil) == "pm2 reload shop --update-env")
+        #expect(PM2Adapter(command: "pm2").reload("shop", signal: "HUP") == "pm2 sendSignal SIGHUP shop")
+        #expect(SystemdAdapter(command: "systemctl").reload("shop", signal: nil) == "systemctl reload-or-restart shop")
+        #expect(SupervisordAdapter(command: "supervisorctl").reload("shop", signal: nil) == "supervisorctl reread && supervisorctl update shop")
+        #expect(SupervisordAdapter(command: "supervisorctl").reload("shop", signal: "HUP") == "supervisorctl signal HUP shop")
+        #expect(DockerAdapter(command: "docker").reload("shop", signal: nil) == "docker kill -s HUP shop")
+    }
+
+    @Test func dockerRemoveRenamesAsideAndCleanupRemoves() {
+        let docker = DockerAdapter(command: "docker")
+        let state = docker.removeStatePath("web", runID: "R1")
+        #expect(docker.remove("web", state: state, runID: "R1").hasSuffix("docker stop web && docker rename web web.runbook-R1"))
+        #expect(docker.restore("web", state: state, runID: "R1").hasPrefix("docker rename web.runbook-R1 web"))
+        #expect(docker.removeCleanup("web", state: state, runID: "R1").hasPrefix("docker rm web.runbook-R1"))
+    }
+
+    @Test func terminalStatesOfRealOutputs() throws {
+        // The stored copy is cut before ActiveState (see SOURCES.txt): the unit's state is added back.
+        let failed = try SystemdAdapter(command: "systemctl").parseStatus(
+            try String(contentsOf: realOutputs.appendingPathComponent("systemctl-show-ssh-failed-NRestarts5.txt"), encoding: .utf8)
+                + "\nActiveState=failed\nSubState=failed\n", exitStatus: 0, app: "ssh")
+        #expect(failed.state == .failed && failed.terminal)
+        let errored = try PM2Adapter(command: "pm2").parseStatus(
+            #"[{"name":"a","pid":0,"pm2_env":{"status":"errored","restart_time":15}}]"#, exitStatus: 0, app: "a")
+        #expect(errored.terminal && errored.detail == "errored")
+        let waiting = try PM2Adapter(command: "pm2").parseStatus(
+            #"[{"name":"a","pid":0,"pm2_env":{"status":"waiting restart","restart_time":3}}]"#, exitStatus: 0, app: "a")
+        #expect(waiting.state == .starting && !waiting.terminal)
+        let restarting = try SystemdAdapter(command: "systemctl").parseStatus(
+            "ActiveState=activating\nSubState=auto-restart\nNRestarts=3\nMainPID=0\n", exitStatus: 0, app: "a")
+        #expect(restarting.state == .starting && !restarting.terminal)
+    }
+
+    /// The script `remove` runs under node, fed the real `pm2 jlist` captures (with a banner before them).
+    @Test(arguments: [
+        ("pm2-jlist-sendqueue-fork-online.json", "tinybot", "fork"), ("pm2-jlist-wibusvr-nextjs-cluster.json", "ninox-fox_3011", "cluster"),
+    ])
+    func pm2EntryScriptBuildsAnEcosystemFromARealJlist(file: String, app: String, mode: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/node") else { return }
+        let folder = NSTemporaryDirectory() + "pm2-entry-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let input =
+            ">>>> In-memory PM2 is out-of-date, do:\n>>>> $ pm2 update\n" + (try String(contentsOf: realOutputs.appendingPathComponent(file), encoding: .utf8))
+        try input.write(toFile: "\(folder)/jlist", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", "node -e \(ShellQuote.quote(PM2Adapter.entryScript)) \(ShellQuote.quote(app)) \(folder)/state < \(folder)/jlist > \(folder)/app.json",
+        ]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/app.json"))) as? [String: Any]
+        let entry = (object?["apps"] as? [[String: Any]])?.first
+        #expect(entry?["name"] as? String == app)
+        #expect(entry?["exec_mode"] as? String == mode)
+        #expect((entry?["script"] as? String)?.hasPrefix("/") == true)
+        #expect(try String(contentsOfFile: "\(folder)/state", encoding: .utf8) == "online\n")
+    }
+
+    @Test func logWindowNeverPassesOverNewLines() {
+        #expect(LogWindow.since(mark: "a\nb\n", in: "a\nb\nc\n") == "c\n")
+        #expect(LogWindow.since(mark: "", in: "a\n") == "a\n")
+        // Rotated (the old text is gone): everything counts as new.
+        #expect(LogWindow.since(mark: "a\nb\n", in: "b\nc\n") == "b\nc\n")
+        // A crash loop repeating the same line: the new repetitions are new.
+        #expect(LogWindow.since(mark: "E\nE\n", in: "E\nE\nE\n") == "E\n")
+    }
+
+    @Test func logCommands() {
+        #expect(SystemdAdapter(command: "systemctl").logRead("shop") == "journalctl -u shop --since \"@$RUNBOOK_SINCE\" --no-pager -o cat")
+        #expect(DockerAdapter(command: "docker").logRead("shop") == "docker logs --since \"$RUNBOOK_SINCE\" shop 2>&1")
+        #expect(PM2Adapter(command: "pm2").logTail("shop", lines: 10) == "pm2 logs shop --nostream --raw --lines 10 2>&1 | tail -n 10")
+    }
+}
+
+private let realOutputs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/real-outputs")
