@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
         .testTarget(
