@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
         .testTarget(name: "RunbookLanguageTests", dependencies: ["RunbookLanguage"]),
         .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel"], resources: []),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI", "TestSupport", "Wire"]),
         .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),

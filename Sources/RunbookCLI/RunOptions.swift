@@ -247,13 +247,13 @@ enum InventoryFiles {
     }
 
     static func sshConfig(_ explicit: String?) throws -> SSHConfig {
-        let path = explicit ?? NSHomeDirectory() + "/.ssh/config"
-        if let explicit, !FileManager.default.fileExists(atPath: explicit) {
+        if let explicit, explicit.lowercased() != "none", !FileManager.default.fileExists(atPath: explicit) {
             Output.error("error: --ssh-config \(explicit): the file does not exist")
             throw ExitStatus.usage
         }
         do {
-            return try SSHConfig.load(path: path)
+            // As ssh: the given file alone (like -F), else ~/.ssh/config then /etc/ssh/ssh_config.
+            return try SSHConfig.load(explicit: explicit)
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage
