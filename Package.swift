@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI", "TestSupport", "Wire"]),
         .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", "Inventory", "Execution"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),

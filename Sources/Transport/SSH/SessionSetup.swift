@@ -176,6 +176,12 @@ enum SessionSetup {
     static func authenticate(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) {
         let user = settings.user
         var tried: [String] = []
+        // ssh's files: the given ones, or its defaults when none is given.
+        let defaults = ["id_rsa", "id_ecdsa", "id_ed25519", "id_dsa"].map { settings.home + "/.ssh/" + $0 }
+        let candidates = settings.identityFiles.isEmpty ? defaults : settings.identityFiles
+        let keyFiles = candidates.filter { FileManager.default.fileExists(atPath: $0) }.map { ($0, KeyFile(path: $0)) }
+        // As ssh: agent keys first; with IdentitiesOnly only those matching one of the files.
+        let wanted = Set(keyFiles.compactMap { $0.1?.publicBlob })
         if let socket = settings.agentSocket, !socket.isEmpty, let agent = libssh2_agent_init(session) {
             defer {
                 _ = libssh2_agent_disconnect(agent)
@@ -185,20 +191,20 @@ enum SessionSetup {
             if libssh2_agent_connect(agent) == 0, libssh2_agent_list_identities(agent) == 0 {
                 var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
                 var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
+                var offered = 0
                 while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
-                    if libssh2_agent_userauth(agent, user, current) == 0 { return }
                     previous = current
+                    let blob = current.pointee.blob.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(current.pointee.blob_len))) } ?? []
+                    if settings.identitiesOnly && !wanted.contains(blob) { continue }
+                    offered += 1
+                    if libssh2_agent_userauth(agent, user, current) == 0 { return }
                 }
-                tried.append("the keys of ssh-agent (\(socket))")
+                if offered > 0 { tried.append("\(offered) key(s) of ssh-agent (\(socket))") }
             }
         }
-        // The inventory's and ssh_config's keys first, then the usual ones of ~/.ssh.
-        let defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map { settings.home + "/.ssh/" + $0 }
-        let candidates = settings.identityFiles + defaults.filter { !settings.identityFiles.contains($0) }
         var rsaRefused: String?
         var passphraseProblem: String?
-        for path in candidates where FileManager.default.fileExists(atPath: path) {
-            let info = KeyFile(path: path)
+        for (path, info) in keyFiles {
             var passphrase = settings.passphrase
             if info?.encrypted == true, passphrase == nil { passphrase = promptPassphrase(path) }
             if info?.encrypted == true, passphrase == nil {
