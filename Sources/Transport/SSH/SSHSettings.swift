@@ -63,9 +63,9 @@ public struct SSHSettings: Sendable, Hashable {
     }
 
     /// How the host is named in known_hosts: `host`, or `[host]:port` when the port is not 22
-    /// (HostKeyAlias replaces the host, as in ssh).
+    /// (HostKeyAlias replaces both, as in ssh).
     public var knownHostsName: String {
-        let name = hostKeyAlias ?? address
-        return port == 22 ? name : "[\(name)]:\(port)"
+        if let hostKeyAlias { return hostKeyAlias }
+        return port == 22 ? address : "[\(address)]:\(port)"
     }
 }

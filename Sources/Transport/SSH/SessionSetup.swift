@@ -16,44 +16,35 @@ enum SessionSetup {
         session: OpaquePointer, fd: Int32
     ) {
         _ = LibSSH2.initialized
-        var preferred: String?
-        for _ in 0..<3 {
-            let fd = try makeSocket()
-            guard let session = rb_session_init() else {
-                Glibc.close(fd)
-                throw TransportError(.connect, host: settings.name, "libssh2 could not create a session")
-            }
-            libssh2_session_set_blocking(session, 1)
-            libssh2_session_set_timeout(session, Int(settings.connectTimeout * 1000))
-            var order = hostKeyOrder
-            if let preferred { order = [preferred] + order.filter { $0 != preferred } }
-            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-            let handshake = libssh2_session_handshake(session, libssh2_socket_t(fd))
-            if handshake != 0 {
-                let (_, message) = LibSSH2.lastError(session)
-                release(session, fd)
-                throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
-            }
-            switch try verifyHostKey(session, settings) {
-            case .accepted:
-                do {
-                    try authenticate(session, settings)
-                } catch {
-                    release(session, fd)
-                    throw error
-                }
-                libssh2_session_set_timeout(session, 0)
-                libssh2_session_set_blocking(session, 0)
-                if settings.serverAliveInterval > 0 {
-                    libssh2_keepalive_config(session, 1, UInt32(max(1, settings.serverAliveInterval)))
-                }
-                return (session, fd)
-            case .retry(let type):
-                release(session, fd)
-                preferred = type
-            }
+        let hostKeys = HostKeyCheck(settings)
+        let fd = try makeSocket()
+        guard let session = rb_session_init() else {
+            Glibc.close(fd)
+            throw TransportError(.connect, host: settings.name, "libssh2 could not create a session")
         }
-        throw TransportError(.hostKey, host: settings.name, "could not agree on a host key type recorded in known_hosts")
+        libssh2_session_set_blocking(session, 1)
+        libssh2_session_set_timeout(session, Int(settings.connectTimeout * 1000))
+        // As ssh orders HostKeyAlgorithms: the types known_hosts records for the host first.
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, hostKeys.preferredTypes(hostKeyOrder).joined(separator: ","))
+        let handshake = libssh2_session_handshake(session, libssh2_socket_t(fd))
+        if handshake != 0 {
+            let (_, message) = LibSSH2.lastError(session)
+            release(session, fd)
+            throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
+        }
+        do {
+            try verifyHostKey(session, hostKeys)
+            try authenticate(session, settings)
+        } catch {
+            release(session, fd)
+            throw error
+        }
+        libssh2_session_set_timeout(session, 0)
+        libssh2_session_set_blocking(session, 0)
+        if settings.serverAliveInterval > 0 {
+            libssh2_keepalive_config(session, 1, UInt32(max(1, settings.serverAliveInterval)))
+        }
+        return (session, fd)
     }
 
     static func release(_ session: OpaquePointer, _ fd: Int32) {
@@ -78,90 +69,15 @@ enum SessionSetup {
         }
     }
 
-    enum HostKeyDecision {
-        case accepted
-        case retry(String)
-    }
-
-    /// Checks the server's key against known_hosts: a match passes, a changed key always fails, an
-    /// unknown key fails unless new keys are accepted (then it is recorded).
-    static func verifyHostKey(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) -> HostKeyDecision {
+    /// Checks the server's key against known_hosts as OpenSSH does (see HostKeyCheck).
+    static func verifyHostKey(_ session: OpaquePointer, _ check: HostKeyCheck) throws(TransportError) {
         var length = 0
         var type: Int32 = 0
         guard let key = libssh2_session_hostkey(session, &length, &type) else {
-            throw TransportError(.hostKey, host: settings.name, "the server sent no host key")
+            throw TransportError(.hostKey, host: check.settings.name, "the server sent no host key")
         }
-        let keyBytes = Data(bytes: key, count: length)
-        let fingerprint = fingerprintSHA256(session)
-        guard let known = libssh2_knownhost_init(session) else {
-            throw TransportError(.hostKey, host: settings.name, "libssh2 could not read known_hosts")
-        }
-        defer { libssh2_knownhost_free(known) }
-        for file in settings.knownHostsFiles where FileManager.default.fileExists(atPath: file) {
-            _ = libssh2_knownhost_readfile(known, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
-        }
-        let base = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW
-        let check = keyBytes.withUnsafeBytes { raw in
-            libssh2_knownhost_checkp(
-                known, settings.address, Int32(settings.port), raw.baseAddress?.assumingMemoryBound(to: CChar.self), length,
-                base | LibSSH2.knownHostKeyMask(type), nil)
-        }
-        let typeName = LibSSH2.keyTypeName(type)
-        let files = settings.knownHostsFiles.joined(separator: ", ")
-        switch check {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
-            return .accepted
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
-            throw TransportError(
-                .hostKey, host: settings.name,
-                "the \(typeName) host key of \(settings.knownHostsName) has CHANGED (now \(fingerprint)); it differs from \(files). Refusing the host: if the change is expected, remove the old entry (ssh-keygen -R '\(settings.knownHostsName)')"
-            )
-        default:
-            // Another key type recorded for this host means we asked for the wrong type (libssh2 prefers
-            // ecdsa): ask again for the recorded one rather than calling the host unknown.
-            for other in [
-                LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_HOSTKEY_TYPE_ECDSA_521,
-                LIBSSH2_HOSTKEY_TYPE_RSA,
-            ]
-            where other != type {
-                let dummy = [CChar](repeating: 1, count: 32)
-                let probe = libssh2_knownhost_checkp(
-                    known, settings.address, Int32(settings.port), dummy, dummy.count, base | LibSSH2.knownHostKeyMask(other), nil)
-                if probe == LIBSSH2_KNOWNHOST_CHECK_MISMATCH { return .retry(LibSSH2.keyTypeName(other)) }
-            }
-            guard settings.acceptNewHostKeys else {
-                throw TransportError(
-                    .hostKey, host: settings.name,
-                    "the host key of \(settings.knownHostsName) is not in \(files) (\(typeName) \(fingerprint)). Refusing the host: verify the fingerprint, then run with --accept-new-host-keys or add it to known_hosts"
-                )
-            }
-            try record(keyBytes, type: typeName, settings: settings)
-            return .accepted
-        }
-    }
-
-    /// Appends `[host]:port type base64` to the first known_hosts file, as OpenSSH's accept-new does.
-    static func record(_ key: Data, type: String, settings: SSHSettings) throws(TransportError) {
-        guard let file = settings.knownHostsFiles.first else { return }
-        let line = "\(settings.knownHostsName) \(type) \(key.base64EncodedString())\n"
-        let directory = (file as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        guard let handle = FileHandle(forWritingAtPath: file) ?? createFile(file) else {
-            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key")
-        }
-        defer { try? handle.close() }
-        // The throwing calls: FileHandle.write(_:) traps on a full disk.
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(line.utf8))
-        } catch {
-            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key: \(error.localizedDescription)")
-        }
-    }
-
-    private static func createFile(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        return FileHandle(forWritingAtPath: path)
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: key, count: length))
+        try check.verify(key: bytes, type: KnownHosts.blobType(bytes) ?? LibSSH2.keyTypeName(type), fingerprint: fingerprintSHA256(session))
     }
 
     /// `SHA256:…` as OpenSSH prints it (base64 without padding).
