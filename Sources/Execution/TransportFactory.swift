@@ -47,6 +47,16 @@ public struct TransportFactory: Sendable {
         return settings
     }
 
+    /// Asks, once per encrypted key file and before any connection, the passphrases the hosts'
+    /// keys need (none when RUNBOOK_KEY_PASSPHRASE is set, or ssh-agent holds the key).
+    public func preparePassphrases(for connections: [HostConnection]) {
+        guard passphrase == nil, override == nil else { return }
+        let remote = connections.filter { !$0.isLocal }
+        let files = remote.flatMap { [$0] + $0.jumpHosts }.flatMap(\.identityFiles)
+        let agents = Set(remote.flatMap { [$0] + $0.jumpHosts }.map { agent($0.identityAgent) })
+        KeyPassphrases.shared.prepare(files: files, agentSocket: agents.compactMap { $0 }.first)
+    }
+
     private func plain(name: String, connection: HostConnection) -> SSHSettings {
         let accept = acceptNewHostKeys || ["accept-new", "no", "off"].contains(connection.strictHostKeyChecking.lowercased())
         var settings = SSHSettings(

@@ -121,8 +121,8 @@ enum SessionSetup {
         var rsaRefused: String?
         var passphraseProblem: String?
         for (path, info) in keyFiles {
-            var passphrase = settings.passphrase
-            if info?.encrypted == true, passphrase == nil { passphrase = promptPassphrase(path) }
+            // Asked before any connection (KeyPassphrases.prepare), never here: hosts connect in parallel.
+            let passphrase = settings.passphrase ?? KeyPassphrases.shared.passphrase(for: path)
             if info?.encrypted == true, passphrase == nil {
                 passphraseProblem = "\(path) is encrypted: set RUNBOOK_KEY_PASSPHRASE or run on a terminal to be asked"
                 continue
@@ -147,11 +147,5 @@ enum SessionSetup {
         }
         let what = tried.isEmpty ? "no ssh-agent and no key files (looked for \(candidates.joined(separator: ", ")))" : tried.joined(separator: ", ")
         throw TransportError(.authentication, host: settings.name, "\(user)@\(settings.address) accepted none of: \(what)")
-    }
-
-    private static func promptPassphrase(_ path: String) -> String? {
-        guard isatty(STDIN_FILENO) != 0 else { return nil }
-        guard let pointer = getpass("Passphrase for \(path): ") else { return nil }
-        return String(cString: pointer)
     }
 }
