@@ -62,6 +62,17 @@ import Testing
         }
     }
 
+    /// Without --ssh-config: ~/.ssh/config, then /etc/ssh/ssh_config (Debian's sets HashKnownHosts yes).
+    @Test func defaultFilesAsSSHReadsThem() throws {
+        let (localUser, passwdHome) = Self.passwd
+        guard !FileManager.default.fileExists(atPath: passwdHome + "/.ssh/config") else { return }
+        let config = try SSHConfig.load(explicit: nil, home: passwdHome, localUser: localUser)
+        let output = try runProcess(["/usr/bin/ssh", "-G", "some-host"])
+        let expected = Self.parse(output.stdout)
+        let actual = Self.render(config.settings(for: "some-host"), localUser: localUser, home: passwdHome)
+        for key in Self.compared { #expect(actual[key] == expected[key], "\(key)") }
+    }
+
     static func parse(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         for line in text.split(separator: "\n") {
