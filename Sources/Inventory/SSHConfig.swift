@@ -111,13 +111,27 @@ public struct SSHConfig: Sendable {
                 path: path, location: SourceLocation(line: 1, column: 1, offset: 0),
                 message: "bad owner or permissions (ssh refuses a config file others can write: chmod go-w)", sourceLine: nil)
         }
-        guard Int(info.st_size) <= maxFileSize else {
-            throw Diagnostic(path: path, location: SourceLocation(line: 1, column: 1, offset: 0), message: "larger than 4 MB", sourceLine: nil)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // POSIX reads: /dev/null and other devices have no size, and the limit holds for them too.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             throw Diagnostic(path: path, location: SourceLocation(line: 1, column: 1, offset: 0), message: "cannot read the file", sourceLine: nil)
         }
-        return try parse(String(decoding: data, as: UTF8.self), path: path, user: user, home: home, depth: depth)
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw Diagnostic(path: path, location: SourceLocation(line: 1, column: 1, offset: 0), message: "cannot read the file", sourceLine: nil)
+            }
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+            guard bytes.count <= maxFileSize else {
+                throw Diagnostic(path: path, location: SourceLocation(line: 1, column: 1, offset: 0), message: "larger than 4 MB", sourceLine: nil)
+            }
+        }
+        return try parse(String(decoding: bytes, as: UTF8.self), path: path, user: user, home: home, depth: depth)
     }
 
     private static func parse(_ text: String, path: String, user: Bool, home: String, depth: Int) throws(Diagnostic) -> SSHConfigFile {
