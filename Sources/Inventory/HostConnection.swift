@@ -87,6 +87,8 @@ public struct HostConnection: Sendable, Hashable {
                 connection.jumpHosts = []
             }
         }
+        connection.become = ConnectionVariables.become(variables) ?? false
+        connection.becomeUser = variable("ansible_become_user") ?? "root"
         return connection
     }
 
