@@ -5,6 +5,7 @@ import Inventory
 import Journal
 import Planning
 import RunEvents
+import Transport
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
 struct ApplyRunner {
@@ -14,6 +15,7 @@ struct ApplyRunner {
     func run() async throws {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         let factory = TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home)
+        SSHNotices.debug = options.verbose >= 3
         // Passphrases are asked here, once per key file, before the live display starts.
         factory.preparePassphrases(for: plan.hosts.map(\.connection))
         let bus = EventBus()

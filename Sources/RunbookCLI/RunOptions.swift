@@ -70,11 +70,14 @@ struct RunOptions: ParsableArguments {
     )
     var noJournal = false
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file read alone, as `ssh -F` (default: ~/.ssh/config, then /etc/ssh/ssh_config).")
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
     var acceptNewHostKeys = false
+
+    @Flag(name: .customShort("v"), help: "More detail; -vvv: each SSH connection's methods, host key and keys tried.")
+    var verbose: Int
 
     @Option(help: .hidden)
     var runID: String?

@@ -56,3 +56,29 @@ final class Prompts: @unchecked Sendable {
         #expect(prompts.asked.count == 1)
     }
 }
+
+/// -vvv: runbook's own account of a connection (Debian's libssh2 has no trace output).
+@Suite(.serialized) struct ConnectionDiagnosticsTests {
+    @Test func negotiatedMethodsHostKeyAuthMethodsAndEachKey() async throws {
+        let server = try TestSSHServer()
+        let stranger = server.directory + "/stranger"
+        try shell("ssh-keygen -q -t ed25519 -N '' -f \(stranger)")
+        let lines = Prompts()
+        SSHNotices.setHandler { text in if text.contains("diag-host") { _ = lines.answer(text) } }
+        SSHNotices.debug = true
+        defer {
+            SSHNotices.debug = false
+            SSHNotices.setHandler(nil)
+        }
+        var twoKeys = settings(for: server, name: "diag-host")
+        twoKeys.identityFiles = [stranger, server.clientKey]
+        #expect(await connectError(twoKeys) == nil)
+        let text = lines.asked.joined(separator: "\n")
+        let fingerprint = try shell("ssh-keygen -lf \(server.directory)/host_ed25519.pub | cut -d' ' -f2").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(text.contains("kex curve25519-sha256"), "\(text)")
+        #expect(text.contains("server host key ssh-ed25519 \(fingerprint)"))
+        #expect(text.contains("authentication methods the server accepts for \(server.user): publickey"))
+        #expect(text.contains("key \(stranger) (ssh-ed25519): refused"))
+        #expect(text.contains("key \(server.clientKey) (ssh-ed25519): accepted"))
+    }
+}

@@ -13,6 +13,21 @@ public enum SSHNotices {
     /// Replaces where notices go (the CLI sends them to its event stream).
     public static func setHandler(_ newHandler: (@Sendable (String) -> Void)?) { lock.withLock { handler = newHandler } }
 
+    private static let debugFlag = NSLock()
+    nonisolated(unsafe) private static var debugging = false
+
+    /// `-vvv`: each connection's negotiated methods, host key, the server's authentication methods
+    /// and every key tried (libssh2 1.10 on Debian has no trace output of its own).
+    public static var debug: Bool {
+        get { debugFlag.withLock { debugging } }
+        set { debugFlag.withLock { debugging = newValue } }
+    }
+
+    /// A diagnostic line, posted only in debug mode.
+    static func debug(_ host: String, _ text: @autoclosure () -> String) {
+        if debug { post("debug: \(host): \(text())") }
+    }
+
     static func post(_ text: String) {
         if let handler = lock.withLock({ handler }) {
             handler(text)

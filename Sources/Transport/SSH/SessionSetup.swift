@@ -32,6 +32,7 @@ enum SessionSetup {
             release(session, fd)
             throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
         }
+        if SSHNotices.debug { describeSession(session, settings) }
         do {
             try verifyHostKey(session, hostKeys)
             try authenticate(session, settings)
@@ -89,6 +90,22 @@ enum SessionSetup {
 
     // MARK: - Authentication
 
+    /// -vvv: what the key exchange agreed on, and what the server accepts for authentication.
+    static func describeSession(_ session: OpaquePointer, _ settings: SSHSettings) {
+        func method(_ type: Int32) -> String { libssh2_session_methods(session, type).map { String(cString: $0) } ?? "?" }
+        let banner = libssh2_session_banner_get(session).map { String(cString: $0) } ?? "?"
+        SSHNotices.debug(
+            settings.name,
+            "\(settings.address):\(settings.port) (\(banner)): kex \(method(LIBSSH2_METHOD_KEX)), host key \(method(LIBSSH2_METHOD_HOSTKEY)), cipher \(method(LIBSSH2_METHOD_CRYPT_CS))/\(method(LIBSSH2_METHOD_CRYPT_SC)), mac \(method(LIBSSH2_METHOD_MAC_CS))/\(method(LIBSSH2_METHOD_MAC_SC))"
+        )
+        SSHNotices.debug(
+            settings.name, "server host key \(method(LIBSSH2_METHOD_HOSTKEY)) \(fingerprintSHA256(session)), looked up as \(settings.knownHostsName)")
+        let user = settings.user
+        let methods =
+            libssh2_userauth_list(session, user, UInt32(user.utf8.count)).map { String(cString: $0) } ?? "none (the server accepted no authentication)"
+        SSHNotices.debug(settings.name, "authentication methods the server accepts for \(user): \(methods)")
+    }
+
     static func authenticate(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) {
         let user = settings.user
         var tried: [String] = []
@@ -113,7 +130,10 @@ enum SessionSetup {
                     let blob = current.pointee.blob.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(current.pointee.blob_len))) } ?? []
                     if settings.identitiesOnly && !wanted.contains(blob) { continue }
                     offered += 1
-                    if libssh2_agent_userauth(agent, user, current) == 0 { return }
+                    let comment = current.pointee.comment.map { String(cString: $0) } ?? "?"
+                    let result = libssh2_agent_userauth(agent, user, current)
+                    SSHNotices.debug(settings.name, "agent key \(comment): \(result == 0 ? "accepted" : "refused (\(result))")")
+                    if result == 0 { return }
                 }
                 if offered > 0 { tried.append("\(offered) key(s) of ssh-agent (\(socket))") }
             }
@@ -128,6 +148,9 @@ enum SessionSetup {
                 continue
             }
             let result = rb_userauth_publickey_fromfile(session, user, nil, path, passphrase ?? "")
+            SSHNotices.debug(
+                settings.name,
+                "key \(path) (\(info?.keyType ?? "?")): \(result == 0 ? "accepted" : "refused: \(LibSSH2.lastError(session).message) (\(result))")")
             if result == 0 { return }
             tried.append(path)
             if info?.isRSA == true, result == LIBSSH2_ERROR_AUTHENTICATION_FAILED || result == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
