@@ -9,7 +9,8 @@ import Testing
 #endif
 
 /// Every case of Tests/Fixtures/ssh-config: runbook's resolution must print what `ssh -G -F config`
-/// prints for each option runbook uses. `queries` lines are `NAME [USER [PORT]]` (ssh's -l and -p).
+/// prints for each option runbook uses. `queries` lines are `NAME [USER|- [PORT|- [-oKey=Value]...]]`
+/// (ssh's -l, -p and -o).
 @Suite struct SSHConfigDifferentialTests {
     static let corpus = sharedFixtures.appendingPathComponent("ssh-config")
     static let cases: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []).sorted()
@@ -47,14 +48,24 @@ import Testing
             let words = query.split(separator: " ").map(String.init)
             guard let host = words.first else { continue }
             var argv = ["/usr/bin/ssh", "-G", "-F", configPath]
-            if words.count > 1 { argv += ["-l", words[1]] }
-            if words.count > 2 { argv += ["-p", words[2]] }
+            let user = words.count > 1 && words[1] != "-" ? words[1] : nil
+            let port = words.count > 2 && words[2] != "-" ? Int(words[2]) : nil
+            if let user { argv += ["-l", user] }
+            if let port { argv += ["-p", String(port)] }
+            // `-oKey=Value` words: ssh's -o, the inventory's ansible_ssh_common_args to runbook.
+            var options: [(String, String)] = []
+            for word in words.dropFirst(3) where word.hasPrefix("-o") {
+                let option = word.dropFirst(2)
+                guard let equals = option.firstIndex(of: "=") else { continue }
+                options.append((String(option[..<equals]), String(option[option.index(after: equals)...])))
+                argv += ["-o", String(option)]
+            }
             let output = try runProcess(argv + [host], environment: environment)
             #expect(output.status == 0, "ssh -G \(query): \(output.stderr)")
             let expected = Self.parse(output.stdout.replacingOccurrences(of: passwdHome + "/", with: home + "/"))
             var scoped = config
             scoped.environment.merge(environment) { _, new in new }
-            let resolved = scoped.settings(for: host, user: words.count > 1 ? words[1] : nil, port: words.count > 2 ? Int(words[2]) : nil)
+            let resolved = scoped.settings(for: host, user: user, port: port, options: options)
             let actual = Self.render(resolved, localUser: localUser, home: home)
             for key in Self.compared {
                 #expect(actual[key] == expected[key], "\(name) `\(query)` \(key)")
