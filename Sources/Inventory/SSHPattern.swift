@@ -6,25 +6,35 @@ public enum SSHPattern {
         matches(Array(text.utf8)[...], Array(pattern.utf8)[...])
     }
 
+    /// The same language as match.c's recursive matcher, walked with one backtracking point (the
+    /// last `*`), so time stays O(text × pattern) where the recursion can take exponential time.
     private static func matches(_ s: ArraySlice<UInt8>, _ p: ArraySlice<UInt8>) -> Bool {
-        var s = s
-        var p = p
-        while true {
-            guard let first = p.first else { return s.isEmpty }
-            if first == UInt8(ascii: "*") {
-                while p.first == UInt8(ascii: "*") { p = p.dropFirst() }
-                if p.isEmpty { return true }
-                while true {
-                    if matches(s, p) { return true }
-                    if s.isEmpty { return false }
-                    s = s.dropFirst()
-                }
+        let text = Array(s)
+        let pattern = Array(p)
+        let star = UInt8(ascii: "*")
+        let any = UInt8(ascii: "?")
+        var t = 0
+        var q = 0
+        var starAt = -1
+        var resumeAt = 0
+        while t < text.count {
+            if q < pattern.count, pattern[q] == star {
+                starAt = q
+                resumeAt = t
+                q += 1
+            } else if q < pattern.count, pattern[q] == any || pattern[q] == text[t] {
+                q += 1
+                t += 1
+            } else if starAt >= 0 {
+                q = starAt + 1
+                resumeAt += 1
+                t = resumeAt
+            } else {
+                return false
             }
-            guard let character = s.first else { return false }
-            if first != UInt8(ascii: "?") && first != character { return false }
-            s = s.dropFirst()
-            p = p.dropFirst()
         }
+        while q < pattern.count, pattern[q] == star { q += 1 }
+        return q == pattern.count
     }
 
     /// match_pattern_list: 1 for a positive match, -1 when a negated pattern matches, 0 otherwise;
