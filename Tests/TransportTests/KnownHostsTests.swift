@@ -17,6 +17,24 @@ import Testing
         #expect(warnings.last?.hasPrefix("\(path):4: unknown marker @x") == true)
     }
 
+    /// Random known_hosts lines: each is read or skipped with a warning, never a crash.
+    @Test func randomLinesAreReadOrSkipped() throws {
+        let pieces = [
+            "@revoked", "@cert-authority", "@", "|1|", "|", "[", "]", ":", "*", "?", "!", ",", " ", "\t", "#", "ssh-ed25519", "ecdsa-sha2-nistp256",
+            "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", "AAAA", "=", "host", "127.0.0.1", "\u{0}", "é", "\r",
+        ]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kh-fuzz-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var generator = SystemRandomNumberGenerator()
+        let lines = (0..<3000).map { _ in
+            (0..<Int.random(in: 0...12, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
+        }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let (entries, warnings) = KnownHosts.read([path])
+        #expect(entries.count + warnings.count <= lines.count)
+        for entry in entries.prefix(200) { _ = KnownHosts.matches(entry, name: "[127.0.0.1]:2222") }
+    }
+
     /// Six connections recording six new hosts into one file at once: every line arrives whole.
     @Test func parallelAcceptNewLosesNoLine() async throws {
         let servers = try (0..<6).map { _ in try TestSSHServer() }
