@@ -1,5 +1,6 @@
 import Foundation
 import RunbookLanguage
+import Wire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import Wire
+
 /// The checks readconf.c makes on every line, active or not, for the options runbook reads.
 enum SSHConfigValidation {
     static let strictValues = ["true": "yes", "false": "no", "yes": "yes", "no": "no", "ask": "ask", "off": "no", "accept-new": "accept-new"]

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
 import Foundation
-import Inventory
+import Wire
 
 /// One usable line of a known_hosts file.
 struct KnownHostEntry: Sendable, Hashable {
