@@ -81,6 +81,10 @@ public final class RunExecutor: Sendable {
         let hostNames = plan.hosts.map(\.host)
         RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hostNames, batches: plan.rollout.batches)))
+        // Skipped known_hosts lines and keys recorded by --accept-new-host-keys become notes of the run.
+        let notices = bus
+        SSHNotices.setHandler { text in notices.emit(RunEvent(.note(text))) }
+        defer { SSHNotices.setHandler(nil) }
         var outcomes: [String: HostOutcome] = [:]
         let prepared = await prepare()
         let refused = prepared.values.filter { $0.lockHolder != nil }.sorted { $0.runner.context.host < $1.runner.context.host }

@@ -5,6 +5,7 @@ import Inventory
 import Journal
 import Planning
 import RunEvents
+import Transport
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
 struct ApplyRunner {
@@ -12,6 +13,11 @@ struct ApplyRunner {
     var plan: RunPlan
 
     func run() async throws {
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        let factory = TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home)
+        SSHNotices.debug = options.verbose >= 3
+        // Passphrases are asked here, once per key file, before the live display starts.
+        factory.preparePassphrases(for: plan.hosts.map(\.connection))
         let bus = EventBus()
         let stop = StopSignal()
         let live = options.format == .text && Output.isTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
@@ -43,9 +49,8 @@ struct ApplyRunner {
         for fd in ProcessSetup.closedAtStart.sorted() where fd != STDIN_FILENO {
             bus.emit(RunEvent(.note("\(fd == STDOUT_FILENO ? "standard output" : "standard error") was closed when runbook started")))
         }
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
         let executor = RunExecutor(
-            plan: plan, factory: TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home),
+            plan: plan, factory: factory,
             options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop)
         let interrupts = Interrupts(stop: stop, executor: executor, writer: writer, journal: journal)
         interrupts.install()

@@ -158,6 +158,8 @@ struct RollbackCommand: AsyncParsableCommand {
             Output.error(error.description)
             throw ExitStatus.usage
         }
+        let factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
+        factory.preparePassphrases(for: plan.hosts.map(\.connection))
         let bus = EventBus()
         let json = format == .json
         let writer = OutputWriter(live: false, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { bus.emit(RunEvent(.note($0))) })
@@ -181,7 +183,7 @@ struct RollbackCommand: AsyncParsableCommand {
             reporter = text
         }
         let executor = RunExecutor(
-            plan: plan, factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), options: ExecutionOptions(),
+            plan: plan, factory: factory, options: ExecutionOptions(),
             bus: bus)
         let summary = await executor.rollBackRecorded(left)
         if let reporter {

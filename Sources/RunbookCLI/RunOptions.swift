@@ -70,11 +70,14 @@ struct RunOptions: ParsableArguments {
     )
     var noJournal = false
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file read alone, as `ssh -F` (default: ~/.ssh/config, then /etc/ssh/ssh_config).")
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
     var acceptNewHostKeys = false
+
+    @Flag(name: .customShort("v"), help: "More detail; -vvv: each SSH connection's methods, host key and keys tried.")
+    var verbose: Int
 
     @Option(help: .hidden)
     var runID: String?
@@ -247,13 +250,13 @@ enum InventoryFiles {
     }
 
     static func sshConfig(_ explicit: String?) throws -> SSHConfig {
-        let path = explicit ?? NSHomeDirectory() + "/.ssh/config"
-        if let explicit, !FileManager.default.fileExists(atPath: explicit) {
+        if let explicit, explicit.lowercased() != "none", !FileManager.default.fileExists(atPath: explicit) {
             Output.error("error: --ssh-config \(explicit): the file does not exist")
             throw ExitStatus.usage
         }
         do {
-            return try SSHConfig.load(path: path)
+            // As ssh: the given file alone (like -F), else ~/.ssh/config then /etc/ssh/ssh_config.
+            return try SSHConfig.load(explicit: explicit)
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage

@@ -41,6 +41,8 @@ struct UnlockCommand: AsyncParsableCommand {
                 : HostConnection.resolve(
                     name: name, variables: inventory.host(named: name).map { inventory.variables(of: $0) } ?? [:], sshConfig: ssh, home: home,
                     localUser: SSHConfig.currentUser)
+            // Cached per key file: asked for the first host that needs it only.
+            factory.preparePassphrases(for: [connection])
             let transport = factory.transport(host: name, connection: connection)
             let folder = inventory.host(named: name).flatMap { inventory.variables(of: $0)["runbook_lock_dir"]?.description }
             do throws(TransportError) {
