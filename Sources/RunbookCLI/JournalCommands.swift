@@ -35,14 +35,25 @@ struct HistoryCommand: ParsableCommand {
 
 /// `runbook show RUN`: one run from the journal: every host, its steps, output tail and undo.
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal, or a saved plan.")
 
-    @Argument(help: "The run id (a unique prefix is enough).")
+    @Argument(help: "The run id (a unique prefix is enough), or a plan file saved with `runbook plan -o`.")
     var runID: String
 
     @OptionGroup var journalOption: JournalOption
 
     func run() throws {
+        if FileManager.default.fileExists(atPath: runID) {
+            do {
+                if let saved = try SavedPlan.load(runID) {
+                    Output.print(saved.text, terminator: "")
+                    return
+                }
+            } catch {
+                Output.error("error: \(error)")
+                throw ExitStatus.usage
+            }
+        }
         let record: JournalRun
         do {
             record = try Journal.read(runID, in: journalOption.folder)

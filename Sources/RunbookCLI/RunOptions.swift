@@ -82,6 +82,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: .hidden)
     var runID: String?
 
+    /// The release id of a saved plan being applied (with its run id).
+    @Option(help: .hidden)
+    var release: String?
+
     func validate() throws {
         for assignment in assignments where !assignment.contains("=") && !assignment.hasPrefix("@") && !assignment.hasPrefix("{") {
             throw ValidationError("--set takes name=value, @FILE or a mapping, not `\(assignment)`")
@@ -136,7 +140,7 @@ struct RunOptions: ParsableArguments {
         let ids = Planner.makeIDs()
         let planner = Planner(
             runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
-            runID: runID ?? ids.runID, release: runID.map { _ in "20000101000000" } ?? ids.release)
+            runID: runID ?? ids.runID, release: release ?? runID.map { _ in "20000101000000" } ?? ids.release)
         do {
             return try planner.plan(hosts: pattern)
         } catch {

@@ -33,13 +33,16 @@ import Wire
         let transport = SSHTransport(settings: settings(for: server))
         let command = HostCommand(ShellCommand("sleep 4 & sleep 5; touch \(marker)"), limit: 60)
         let running = Task { try? await transport.run(command, secrets: [:]) }
-        try await Task.sleep(for: .seconds(1))
         func processes() -> [(pid: pid_t, args: String)] {
             server.descendants(of: server.pid).map { pid in
                 (pid, ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").replacingOccurrences(of: "\u{0}", with: " "))
             }
         }
-        let body = processes().filter { $0.args.hasPrefix("sleep ") }
+        var body = processes().filter { $0.args.hasPrefix("sleep ") }
+        for _ in 0..<100 where body.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            body = processes().filter { $0.args.hasPrefix("sleep ") }
+        }
         #expect(body.count == 2, "\(processes())")
         // The connection goes away: sshd's process serving it dies (as when the network or the controller does).
         let starter = try #require(processes().first { $0.args.hasPrefix("sh -s") })

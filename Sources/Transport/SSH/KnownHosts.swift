@@ -140,3 +140,17 @@ enum KnownHosts {
         return types
     }
 }
+
+/// What known_hosts says about a host, for a saved plan: it records the keys it trusts, so applying
+/// the plan after they changed is refused without connecting.
+public enum RecordedHostKeys {
+    /// A digest of every key recorded for the host (by `[address]:port` or the alias, and the bare name
+    /// as ssh also accepts for other ports), or "none".
+    public static func digest(address: String, port: Int, alias: String?, files: [String]) -> String {
+        let names = alias.map { [$0] } ?? (port == 22 ? [address] : ["[\(address)]:\(port)", address])
+        let entries = KnownHosts.read(files).entries.filter { entry in names.contains { KnownHosts.matches(entry, name: $0) } }
+        guard !entries.isEmpty else { return "none" }
+        let lines = entries.map { "\($0.marker) \($0.keyType) \(Data($0.key).base64EncodedString())" }.sorted()
+        return SHA256.hex(lines.joined(separator: "\n"))
+    }
+}
