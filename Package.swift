@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
+        .target(name: "StateStore", dependencies: ["RunEvents", "Wire"]),
         .target(name: "Journal", dependencies: ["RunEvents"]),
         .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory"]),
         .target(
