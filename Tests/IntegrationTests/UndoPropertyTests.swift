@@ -66,7 +66,9 @@ import Wire
     }
 
     static let cases: [Case] = [
-        Case(name: "upload over a file", setup: "printf old > f/app.conf && chmod 640 f/app.conf", action: "upload \"SRC\", to: \"DIR/f/app.conf\", mode: \"0600\""),
+        Case(
+            name: "upload over a file", setup: "printf old > f/app.conf && chmod 640 f/app.conf",
+            action: "upload \"SRC\", to: \"DIR/f/app.conf\", mode: \"0600\""),
         Case(name: "upload of a new file", setup: "mkdir -p f", action: "upload \"SRC\", to: \"DIR/f/app.conf\""),
         Case(name: "symlink over a link", setup: "mkdir -p f/v1 f/v2 && ln -s v1 f/current", action: "symlink \"DIR/f/current\", to: \"DIR/f/v2\""),
         Case(name: "new symlink", setup: "mkdir -p f/v2", action: "symlink \"DIR/f/current\", to: \"DIR/f/v2\""),
