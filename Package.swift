@@ -29,12 +29,14 @@ let package = Package(
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
-        .target(name: "Journal", dependencies: ["RunEvents"]),
-        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory"]),
+        .target(name: "StateStore", dependencies: ["RunEvents", "Wire"]),
+        .target(name: "Journal", dependencies: ["RunEvents", "StateStore"]),
+        .target(
+            name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory", "StateStore"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal",
+                "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "StateStore", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
