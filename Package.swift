@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .systemLibrary(
@@ -25,7 +26,7 @@ let package = Package(
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
         .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors", "Wire", "RunbookLanguage"]),
-        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire"]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
@@ -35,7 +36,7 @@ let package = Package(
             name: "RunbookCLI",
             dependencies: [
                 "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunEvents", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire"]),

@@ -61,6 +61,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never; JSON never has colour.")
+    var color: ColorChoice = .auto
+
     @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
     var journal: String?
 
@@ -75,6 +78,13 @@ struct RunOptions: ParsableArguments {
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
     var acceptNewHostKeys = false
+
+    @Flag(
+        name: .customShort("v"),
+        help:
+            "More detail on standard error: -v runbook's notes (inventory, hosts, connections, journal), -vv every command as it starts, -vvv each SSH connection's set-up."
+    )
+    var verbose: Int
 
     @Option(help: .hidden)
     var runID: String?
@@ -120,9 +130,11 @@ struct RunOptions: ParsableArguments {
 
     /// Loads the runbook, inventory and ssh_config and makes the plan; any error exits 2 before anything runs.
     func makePlan() throws -> RunPlan {
+        LogSink.shared.level = Verbosity.level(verbose)
         let runbook = try RunbookFiles.loadOrExit(file)
         let (inventory, pattern) = try selection()
         let ssh = try InventoryFiles.sshConfig(sshConfig)
+        CLILog.notes.info("ssh_config: \(sshConfig ?? "~/.ssh/config")")
         let extra: [String: String]
         do {
             extra = try readOverrides()
@@ -135,7 +147,11 @@ struct RunOptions: ParsableArguments {
             runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
             runID: runID ?? ids.runID, release: runID.map { _ in "20000101000000" } ?? ids.release)
         do {
-            return try planner.plan(hosts: pattern)
+            let plan = try planner.plan(hosts: pattern)
+            CLILog.notes.info(
+                "run \(plan.runID), release \(plan.release): \(plan.rollout.batches.count) batch(es): \(plan.rollout.batches.map { $0.joined(separator: ",") }.joined(separator: " | "))"
+            )
+            return plan
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage
@@ -153,6 +169,7 @@ struct RunOptions: ParsableArguments {
             throw ExitStatus.usage
         }
         var pattern = HostPattern(hostsText)
+        if !located.paths.isEmpty { CLILog.notes.info("inventory: \(located.paths.joined(separator: ", ")) (from \(located.origin))") }
         var inventory = try InventoryFiles.load(located, pattern: pattern)
         if let user { inventory.commandLineDefaults["ansible_user"] = .string(user) }
         if become { inventory.commandLineDefaults["ansible_become"] = .bool(true) }
@@ -175,6 +192,7 @@ struct RunOptions: ParsableArguments {
             pattern = HostPattern(names.joined(separator: ","))
         }
         try InventoryFiles.check(names, in: inventory)
+        CLILog.notes.info("hosts: \(names.joined(separator: ", ")) (--hosts \(hostsText)\(limit.map { " --limit \($0)" } ?? ""))")
         if listHosts { throw InventoryFiles.listHosts(names) }
         return (inventory, pattern)
     }

@@ -37,6 +37,7 @@ extension RunbookCommand {
         MainThread.takeSignals()
         ProcessSetup.install()
         raiseDescriptorLimit()
+        LogSink.bootstrap()
         let done = MainThread.Completion()
         Task.detached {
             done.finish(await runCommand())
