@@ -37,7 +37,7 @@ struct HistoryCommand: ParsableCommand {
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal.")
 
-    @Argument(help: "The run id (a unique prefix is enough).")
+    @Argument(help: "The run id (a unique prefix is enough).", completion: JournalOption.runIDs)
     var runID: String
 
     @OptionGroup var journalOption: JournalOption
@@ -101,7 +101,7 @@ struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback", abstract: "Undo what a run left done, newest first, from its journal.")
 
-    @Argument(help: "The run id (a unique prefix is enough).")
+    @Argument(help: "The run id (a unique prefix is enough).", completion: JournalOption.runIDs)
     var runID: String
 
     @Option(name: .customLong("set"), help: "Give a secret parameter again: --set name=value (the journal never holds secrets).")
@@ -196,8 +196,14 @@ struct RollbackCommand: AsyncParsableCommand {
 
 /// `--journal PATH`, shared by the commands that read the journal.
 struct JournalOption: ParsableArguments {
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     var folder: String { Journal.folder(explicit: journal) }
+
+    /// Completes a run id from the journal named on the command line so far, else the default one.
+    static let runIDs = CompletionKind.custom { words, _, _ in
+        let explicit = words.firstIndex(of: "--journal").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+        return Journal.runs(in: Journal.folder(explicit: explicit), limit: 200).map(\.header.runID)
+    }
 }

@@ -12,7 +12,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The options `apply` and `plan` share.
 struct RunOptions: ParsableArguments {
-    @ArgumentParser.Argument(help: "The runbook file.")
+    @ArgumentParser.Argument(help: "The runbook file.", completion: .file(extensions: ["rb"]))
     var file: String
 
     @Option(
@@ -20,7 +20,9 @@ struct RunOptions: ParsableArguments {
     )
     var hosts: String?
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).",
+        completion: .file())
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects (alone: all hosts in the limit).")
@@ -49,7 +51,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Failures tolerated before the rollout stops: a count or a percentage.")
     var maxFail: String?
 
-    @Option(help: "What a stopped rollout rolls back: host, fleet or none.")
+    @Option(help: "What a stopped rollout rolls back: host, fleet or none.", completion: .list(["host", "fleet", "none"]))
     var rollback: String?
 
     @Flag(help: "Leave failed hosts as they are instead of rolling them back.")
@@ -64,7 +66,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never; JSON never has colour.")
     var color: ColorChoice = .auto
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     @Flag(
@@ -73,7 +75,7 @@ struct RunOptions: ParsableArguments {
     )
     var noJournal = false
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.", completion: .file())
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
