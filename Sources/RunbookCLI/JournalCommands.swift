@@ -112,6 +112,9 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
+
     @Flag(help: "Trust and record host keys not yet in known_hosts.")
     var acceptNewHostKeys = false
 
@@ -173,10 +176,11 @@ struct RollbackCommand: AsyncParsableCommand {
             Output.error("warning: \(error.description)")
         }
         var reporter: TextReporter?
+        let palette = Palette.resolve(color, json: json, terminal: Output.isTerminal, environment: ProcessInfo.processInfo.environment)
         switch format {
         case .json: JSONReporter.attach(to: bus, writer: writer)
         case .text:
-            let text = TextReporter(live: false, writer: writer)
+            let text = TextReporter(live: false, writer: writer, palette: palette)
             text.attach(to: bus)
             reporter = text
         }
@@ -186,7 +190,7 @@ struct RollbackCommand: AsyncParsableCommand {
         let summary = await executor.rollBackRecorded(left)
         if let reporter {
             reporter.finish()
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:]))
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:], palette: palette))
         }
         await writer.finish()
         journal?.close()
