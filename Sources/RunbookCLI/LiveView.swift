@@ -86,6 +86,8 @@ struct LiveView {
         case .stepSkipped(let step, _): stop(name, step, check: false)
         case .stepFinished(let step, let ok, _, _, let message):
             stop(name, step, check: false)
+            // Only the message tells a retry (HostRunner's "(retrying in 2s, attempt 2 of 3)"); a field
+            // for it would be a change to the events' schema.
             if !ok, message?.contains("(retrying in ") == true {
                 state[name]?.phase = .retrying(step)
             } else if !ok {
