@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .systemLibrary(
@@ -25,7 +26,7 @@ let package = Package(
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", "Wire", .product(name: "Yams", package: "Yams")]),
         .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors", "Wire", "RunbookLanguage"]),
-        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire"]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
@@ -37,7 +38,7 @@ let package = Package(
             name: "RunbookCLI",
             dependencies: [
                 "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "StateStore", "Wire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunEvents", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire"]),

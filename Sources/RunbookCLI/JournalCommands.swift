@@ -40,7 +40,7 @@ struct HistoryCommand: AsyncParsableCommand {
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal, or a saved plan.")
 
-    @Argument(help: "The run id (a unique prefix is enough), or a plan file saved with `runbook plan -o`.")
+    @Argument(help: "The run id (a unique prefix is enough), or a plan file saved with `runbook plan -o`.", completion: JournalOption.runIDs)
     var runID: String
 
     @OptionGroup var journalOption: JournalOption
@@ -107,7 +107,7 @@ struct ShowCommand: AsyncParsableCommand {
 
 /// `--journal PATH`, shared by the commands that read the journal.
 struct JournalOption: ParsableArguments {
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     var folder: String { Journal.folder(explicit: journal) }
@@ -120,5 +120,11 @@ struct JournalOption: ParsableArguments {
             Output.error("error: \(error.description) (journal \(folder))")
             throw ExitStatus.usage
         }
+    }
+
+    /// Completes a run id from the journal named on the command line so far, else the default one.
+    static let runIDs = CompletionKind.custom { words, _, _ in
+        let explicit = words.firstIndex(of: "--journal").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+        return LocalJournal(folder: Journal.folder(explicit: explicit)).listNow(RunQuery(limit: 200)).map(\.runID)
     }
 }

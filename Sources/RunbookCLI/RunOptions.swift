@@ -12,7 +12,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The options `apply` and `plan` share.
 struct RunOptions: ParsableArguments {
-    @ArgumentParser.Argument(help: "The runbook file.")
+    @ArgumentParser.Argument(help: "The runbook file.", completion: .file(extensions: ["rb"]))
     var file: String
 
     @Option(
@@ -20,7 +20,9 @@ struct RunOptions: ParsableArguments {
     )
     var hosts: String?
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).",
+        completion: .file())
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects (alone: all hosts in the limit).")
@@ -49,7 +51,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Failures tolerated before the rollout stops: a count or a percentage.")
     var maxFail: String?
 
-    @Option(help: "What a stopped rollout rolls back: host, fleet or none.")
+    @Option(help: "What a stopped rollout rolls back: host, fleet or none.", completion: .list(["host", "fleet", "none"]))
     var rollback: String?
 
     @Flag(help: "Leave failed hosts as they are instead of rolling them back.")
@@ -61,7 +63,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never; JSON never has colour.")
+    var color: ColorChoice = .auto
+
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     @Flag(
@@ -78,13 +83,17 @@ struct RunOptions: ParsableArguments {
         journalKeep ?? ProcessInfo.processInfo.environment["RUNBOOK_JOURNAL_KEEP"].flatMap { Int($0) } ?? 1000
     }
 
-    @Option(help: "An ssh_config file read alone, as `ssh -F` (default: ~/.ssh/config, then /etc/ssh/ssh_config).")
+    @Option(help: "An ssh_config file read alone, as `ssh -F` (default: ~/.ssh/config, then /etc/ssh/ssh_config).", completion: .file())
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
     var acceptNewHostKeys = false
 
-    @Flag(name: .customShort("v"), help: "More detail; -vvv: each SSH connection's methods, host key and keys tried.")
+    @Flag(
+        name: .customShort("v"),
+        help:
+            "More detail on standard error: -v runbook's notes (inventory, hosts, connections, journal), -vv every command as it starts, -vvv each SSH connection's set-up."
+    )
     var verbose: Int
 
     @Option(help: .hidden)
@@ -135,9 +144,11 @@ struct RunOptions: ParsableArguments {
 
     /// Loads the runbook, inventory and ssh_config and makes the plan; any error exits 2 before anything runs.
     func makePlan() throws -> RunPlan {
+        LogSink.shared.level = Verbosity.level(verbose)
         let runbook = try RunbookFiles.loadOrExit(file)
         let (inventory, pattern) = try selection()
         let ssh = try InventoryFiles.sshConfig(sshConfig)
+        CLILog.notes.info("ssh_config: \(sshConfig ?? "~/.ssh/config")")
         let extra: [String: String]
         do {
             extra = try readOverrides()
@@ -150,7 +161,11 @@ struct RunOptions: ParsableArguments {
             runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
             runID: runID ?? ids.runID, release: release ?? runID.map { _ in "20000101000000" } ?? ids.release)
         do {
-            return try planner.plan(hosts: pattern)
+            let plan = try planner.plan(hosts: pattern)
+            CLILog.notes.info(
+                "run \(plan.runID), release \(plan.release): \(plan.rollout.batches.count) batch(es): \(plan.rollout.batches.map { $0.joined(separator: ",") }.joined(separator: " | "))"
+            )
+            return plan
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage
@@ -168,6 +183,7 @@ struct RunOptions: ParsableArguments {
             throw ExitStatus.usage
         }
         var pattern = HostPattern(hostsText)
+        if !located.paths.isEmpty { CLILog.notes.info("inventory: \(located.paths.joined(separator: ", ")) (from \(located.origin))") }
         var inventory = try InventoryFiles.load(located, pattern: pattern)
         if let user { inventory.commandLineDefaults["ansible_user"] = .string(user) }
         if become { inventory.commandLineDefaults["ansible_become"] = .bool(true) }
@@ -190,6 +206,7 @@ struct RunOptions: ParsableArguments {
             pattern = HostPattern(names.joined(separator: ","))
         }
         try InventoryFiles.check(names, in: inventory)
+        CLILog.notes.info("hosts: \(names.joined(separator: ", ")) (--hosts \(hostsText)\(limit.map { " --limit \($0)" } ?? ""))")
         if listHosts { throw InventoryFiles.listHosts(names) }
         return (inventory, pattern)
     }

@@ -17,10 +17,12 @@ struct UnlockCommand: AsyncParsableCommand {
     @Flag(help: "Remove locks even when their run may be alive or ran from another machine.")
     var force = false
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).",
+        completion: .file())
     var inventory: [String] = []
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.", completion: .file())
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts.")
