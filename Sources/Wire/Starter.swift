@@ -9,6 +9,9 @@ public enum Starter {
     /// The exec request.
     public static func request(sudo: Bool) -> String { sudo ? "exec sudo -n sh -s" : "exec sh -s" }
 
+    /// Ends the group's last line: nothing a runbook renders puts it alone on a line.
+    public static let endMarker = "# runbook-end"
+
     /// Exit status of the starter itself when the host cannot run commands (`timeout` or `setsid` missing).
     public static let unableStatus: Int32 = 125
 
@@ -25,7 +28,8 @@ public enum Starter {
         lines.append("{ while read -r _; do :; done; kill -s TERM -- -$c; (sleep 2; kill -s KILL -- -$c) & } <&3 >/dev/null 2>&1 & w=$!")
         lines.append("exec 3<&-")
         lines.append("wait $c; s=$?; kill $w 2>/dev/null; exit $s")
-        lines.append("}")
+        // The comment marks the group's end for readers of the stream (the contract test's logger).
+        lines.append("} " + endMarker)
         return lines.joined(separator: "\n") + "\n"
     }
 
