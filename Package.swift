@@ -43,19 +43,21 @@ let package = Package(
         ),
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
         .testTarget(name: "RunbookLanguageTests", dependencies: ["RunbookLanguage"]),
-        .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel"], resources: []),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport", "Wire"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "RunbookCLI", "TestSupport", "Wire"]),
+        .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel", "RunbookLanguage"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport", "Wire", "RunbookLanguage"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "TestSupport", "Wire", "Inventory", "RunbookLanguage", "RunbookModel"]),
         .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", "Inventory", "Execution"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", "Inventory", "Execution", "Wire"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
-        .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
+        .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire", "RunbookModel"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
-        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunEvents", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunEvents"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire"]),
+            dependencies: [
+                "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire", "RunbookLanguage", "RunbookModel",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
