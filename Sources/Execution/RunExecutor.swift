@@ -3,6 +3,7 @@ import Planning
 import RunEvents
 import StateStore
 import Supervisors
+import Synchronization
 import Transport
 
 /// Choices of the command line that change how a run goes.
@@ -37,15 +38,14 @@ public struct RunSummary: Sendable {
 }
 
 /// Hosts whose run has started and not finished: what a second Ctrl-C leaves in an unknown state.
-public final class InFlight: @unchecked Sendable {
-    private let lock = NSLock()
-    private var hosts: [String: Bool] = [:]
+public final class InFlight: Sendable {
+    private let hosts = Mutex<Set<String>>([])
 
-    func start(_ host: String) { lock.withLock { hosts[host] = false } }
-    func finish(_ host: String) { _ = lock.withLock { hosts.removeValue(forKey: host) } }
+    func start(_ host: String) { _ = hosts.withLock { $0.insert(host) } }
+    func finish(_ host: String) { _ = hosts.withLock { $0.remove(host) } }
 
     /// The hosts in flight, sorted.
-    public var names: [String] { lock.withLock { hosts.keys.sorted() } }
+    public var names: [String] { hosts.withLock { $0.sorted() } }
 }
 
 /// Runs a plan on its hosts: connects and locks every host first, then batches in rollout order, up
