@@ -10,6 +10,8 @@ public struct Lexer {
     private var tokens: [Token] = []
     /// Set when a heredoc line ended in a backslash, which joins it with the next line.
     private var lastLineJoined = false
+    /// The last column computed, so columns on a long line cost O(1) each instead of a rescan.
+    private var columnCache = (lineStart: 0, offset: 0, column: 1)
     public private(set) var diagnostics: [Diagnostic] = []
 
     public init(file: SourceFile) {
@@ -19,6 +21,7 @@ public struct Lexer {
 
     /// Lexes the whole file; the last token is always `.endOfFile`.
     public mutating func tokenize() -> [Token] {
+        reportControlCharacters()
         var spaceBefore = true
         while position < bytes.count {
             let byte = bytes[position]
@@ -59,20 +62,50 @@ public struct Lexer {
         return index < bytes.count ? bytes[index] : nil
     }
 
-    private func location(at offset: Int? = nil) -> SourceLocation {
+    private mutating func location(at offset: Int? = nil) -> SourceLocation {
         let offset = offset ?? position
         return SourceLocation(line: line, column: column(of: offset, lineStart: lineStart), offset: offset)
     }
 
-    private func column(of offset: Int, lineStart: Int) -> Int {
+    private mutating func column(of offset: Int, lineStart: Int) -> Int {
         var column = 1
         var index = lineStart
+        if columnCache.lineStart == lineStart, columnCache.offset <= offset {
+            column = columnCache.column
+            index = columnCache.offset
+        }
         while index < offset {
             if bytes[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }
         // Continuation bytes at `offset` itself belong to the previous character.
+        columnCache = (lineStart, offset, column)
         return column
+    }
+
+    /// Raw control characters (other than tab, newline and carriage return) are never meant: a NUL cuts
+    /// a command or a path short where C reads it, and the others hide text on a terminal.
+    private mutating func reportControlCharacters() {
+        var currentLine = 1
+        var start = 0
+        var reported = 0
+        for (offset, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "\n") {
+                currentLine += 1
+                start = offset + 1
+                continue
+            }
+            guard byte < 0x20 || byte == 0x7F, byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") else { continue }
+            reported += 1
+            guard reported <= 10 else { break }
+            let hex = String(byte, radix: 16, uppercase: true)
+            let code = String(repeating: "0", count: 4 - hex.count) + hex
+            let at = SourceLocation(line: currentLine, column: column(of: offset, lineStart: start), offset: offset)
+            diagnostics.append(
+                Diagnostic(
+                    "the control character U+\(code) is not allowed in a runbook; write it with printf in the command (e.g. `printf '\\\(String(byte, radix: 8))'`)",
+                    at: at, in: file))
+        }
     }
 
     /// Consumes a newline at `position`, jumping over heredoc bodies read earlier on this line.
@@ -96,6 +129,7 @@ public struct Lexer {
     }
 
     private mutating func error(_ message: String, at location: SourceLocation) {
+        guard diagnostics.count < Diagnostic.limit else { return }
         diagnostics.append(Diagnostic(message, at: location, in: file))
     }
 
@@ -241,7 +275,8 @@ public struct Lexer {
             let begin = position
             while position < bytes.count, Self.isIdentifierPart(bytes[position]) { position += 1 }
             let suffix = String(decoding: bytes[begin..<position], as: UTF8.self)
-            error("a number cannot be followed by `\(suffix)`; write a duration as a string, e.g. \"\(value)\(suffix)\"", at: start)
+            let shown = Diagnostic.excerpt(suffix)
+            error("a number cannot be followed by `\(shown)`; write a duration as a string, e.g. \"\(value)\(shown)\"", at: start)
         }
         if overflow { error("the number is too large", at: start) }
         append(.integer(negative ? -value : value), at: start, spaceBefore)
@@ -306,12 +341,17 @@ public struct Lexer {
                 }
                 let next = bytes[position + 1]
                 let escapes: [UInt8: UInt8] = [
-                    UInt8(ascii: "n"): 0x0A, UInt8(ascii: "t"): 0x09, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "0"): 0x00,
+                    UInt8(ascii: "n"): 0x0A, UInt8(ascii: "t"): 0x09, UInt8(ascii: "r"): 0x0D,
                     UInt8(ascii: "\""): UInt8(ascii: "\""), UInt8(ascii: "\\"): UInt8(ascii: "\\"),
                     UInt8(ascii: "#"): UInt8(ascii: "#"), UInt8(ascii: "'"): UInt8(ascii: "'"),
                 ]
                 if let replacement = escapes[next] {
                     text.append(replacement)
+                    position += 2
+                } else if next == UInt8(ascii: "0") {
+                    error(
+                        "`\\0` (NUL) cannot be part of a runbook value: it cuts commands and paths short; write `\\\\0` for a backslash and 0 (e.g. `tr '\\\\0' ' '`)",
+                        at: location())
                     position += 2
                 } else if next == UInt8(ascii: "\n") {
                     position += 2
@@ -354,7 +394,7 @@ public struct Lexer {
                     parts.append(.interpolation(path: path, location: at))
                 } else {
                     error(
-                        "only a name or `name.field` can be interpolated, not `\(inner)`; runbooks have no expressions",
+                        "only a name or `name.field` can be interpolated, not `\(Diagnostic.excerpt(inner))`; runbooks have no expressions",
                         at: at)
                 }
             case UInt8(ascii: "\n"):
@@ -431,7 +471,8 @@ public struct Lexer {
             cursor = lineEnd + 1
         }
         guard terminated else {
-            error("unterminated heredoc: no line `\(identifier)` closes the `<<~\(identifier)` started here", at: start)
+            let shown = Diagnostic.excerpt(identifier)
+            error("unterminated heredoc: no line `\(shown)` closes the `<<~\(shown)` started here", at: start)
             resumeAfterLine = bytes.count
             append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
             return

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// The real binary on hostile runbook files: exit 2 with a located message, never a crash.
+@Suite struct HostileRunbookTests {
+    private func check(_ contents: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).rb")
+        try Data(contents).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try RunbookBinary.run(["check", file.path])
+        return (result.status, result.stdout, result.stderr.replacingOccurrences(of: file.path, with: "F"))
+    }
+
+    @Test func thirtyThousandBracketsExitTwo() throws {
+        let text = "runbook \"x\" do\n  step :a do\n    run \"a\", env: " + String(repeating: "[", count: 30_000) + "\n  end\nend\n"
+        let result = try check(Array(text.utf8))
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("F:3:217: error: an array nested too deeply: more than 200 arrays, hashes and blocks inside each other\n"))
+        #expect(result.stderr.hasSuffix("\n1 error\n"))
+    }
+
+    @Test func twentyThousandStepsExitTwo() throws {
+        let text = "runbook \"x\" do\n" + String(repeating: "step do\n", count: 20_000) + String(repeating: "end\n", count: 20_001)
+        let result = try check(Array(text.utf8))
+        #expect(result.status == 2)
+        #expect(
+            result.stderr
+                == "F:201:6: error: a block nested too deeply: more than 200 arrays, hashes and blocks inside each other\n  step do\n       ^\n1 error\n")
+    }
+
+    @Test func hugeFilesAndNULsExitTwo() throws {
+        let huge = try check([UInt8](repeating: UInt8(ascii: "#"), count: 2_000_000))
+        #expect(huge.status == 2)
+        #expect(huge.stderr.contains("the file is larger than 1024 KiB, the limit for a runbook"))
+        let nul = try check(Array("runbook \"a\u{0}b\" do\nend\n".utf8))
+        #expect(nul.status == 2)
+        #expect(nul.stderr.contains("F:1:11: error: the control character U+0000 is not allowed in a runbook"))
+        #expect(!nul.stderr.contains("\u{0}"))
+        let endless = try RunbookBinary.run(["check", "/dev/zero"])
+        #expect(endless.status == 2)
+        #expect(endless.stderr.contains("/dev/zero:1:1: error: the file is larger than 1024 KiB"))
+    }
+}
