@@ -59,7 +59,9 @@ public enum ParamResolver {
                 problems.append(
                     ParamProblem(
                         param: param.name,
-                        message: "the parameter `\(param.name)` has no value; give it with --set \(param.name)=... or an inventory variable"))
+                        message: param.secret
+                            ? "the secret parameter `\(param.name)` has no value; give it with RUNBOOK_SECRET_\(param.name)=..., --set-file \(param.name)=PATH, an inventory variable, or at the prompt on a terminal"
+                            : "the parameter `\(param.name)` has no value; give it with --set \(param.name)=... or an inventory variable"))
                 continue
             }
             if let problem = typeProblem(text, type: param.type) {

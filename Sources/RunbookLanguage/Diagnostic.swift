@@ -5,6 +5,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The line the error is on, shown under the message with a caret.
     public var sourceLine: String?
+    /// Errors stop a runbook; warnings are printed and let it run.
+    public var severity: Severity = .error
     /// Characters cut from the front of a long `sourceLine`, so the caret still lands under the column.
     private var cutColumns = 0
 
@@ -56,7 +58,7 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         // Control characters would act on the terminal; show their pictures (U+2400...) instead.
         let text = String(String.UnicodeScalarView(message.unicodeScalars.map { $0 == "\n" ? $0 : Self.picture(of: $0) }))
-        var out = "\(path):\(location.line):\(location.column): error: \(text)"
+        var out = "\(path):\(location.line):\(location.column): \(severity.rawValue): \(text)"
         if let sourceLine {
             let shown = String(String.UnicodeScalarView(sourceLine.replacingTabs().unicodeScalars.map { Self.picture(of: $0) }))
             let prefix = sourceLine.prefix(max(0, location.column - 1 - cutColumns)).replacingTabs()
@@ -78,6 +80,11 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         guard text.count > limit else { return String(text) }
         return String(text.prefix(limit)) + "…"
     }
+}
+
+/// Whether a diagnostic stops the runbook.
+public enum Severity: String, Sendable, Hashable {
+    case error, warning
 }
 
 /// Several diagnostics of one file, reported together.

@@ -13,6 +13,7 @@ import Testing
     static let runbook = #"""
         runbook "secret" do
           param :pw, secret: true
+          lock false
           step :raw do
             run "printf '%s\\n' #{pw}; printf '%s\\n' #{pw} >&2"
           end
