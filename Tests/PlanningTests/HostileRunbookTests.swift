@@ -41,3 +41,26 @@ import Testing
         #expect(endless.stderr.contains("/dev/zero:1:1: error: the file is larger than 1024 KiB"))
     }
 }
+
+/// Values from the command line: a NUL is refused in any parameter, control characters in a path.
+@Suite struct HostileValueTests {
+    @Test func controlCharactersInPathsAndNULsAnywhereExitTwo() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString).rb")
+        try """
+        runbook "v" do
+          param :dir, type: :path, default: "/tmp/x"
+          param :name, default: "a"
+          step :a do
+            clean_cache dir
+            run "echo #{name}"
+          end
+        end
+        """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let path = try RunbookBinary.run(["plan", file.path, "--set", "dir=/tmp/a\nb"])
+        #expect(path.status == 2)
+        #expect(path.stderr == "error: the parameter `dir` is `/tmp/a\\u{A}b` (from --set), a path with the control character \\u{A} (host: local)\n")
+        let nul = try RunbookBinary.run(["plan", file.path, "--set", "name=a\u{1}b"])
+        #expect(nul.status == 0)
+    }
+}
