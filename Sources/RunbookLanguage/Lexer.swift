@@ -112,6 +112,8 @@ public struct Lexer {
     private mutating func newline() {
         if let resume = resumeAfterLine {
             resumeAfterLine = nil
+            // A string that ran over lines has already reported that; it may have passed the body.
+            guard resume > position else { return newline() }
             for index in position..<resume where bytes[index] == UInt8(ascii: "\n") { line += 1 }
             position = resume
             var start = resume
@@ -298,6 +300,7 @@ public struct Lexer {
                 continue
             }
             if byte == UInt8(ascii: "\n") {
+                if crossesHeredoc(start) { break }
                 text.append(byte)
                 position += 1
                 line += 1
@@ -306,6 +309,10 @@ public struct Lexer {
             }
             text.append(byte)
             position += 1
+        }
+        if position < bytes.count {
+            append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
+            return
         }
         error("unterminated string: no closing `'`", at: start)
         append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
@@ -354,6 +361,10 @@ public struct Lexer {
                         at: location())
                     position += 2
                 } else if next == UInt8(ascii: "\n") {
+                    if crossesHeredoc(opening) {
+                        flush()
+                        return parts
+                    }
                     position += 2
                     line += 1
                     lineStart = position
@@ -398,6 +409,10 @@ public struct Lexer {
                         at: at)
                 }
             case UInt8(ascii: "\n"):
+                if crossesHeredoc(opening) {
+                    flush()
+                    return parts
+                }
                 text.append(byte)
                 position += 1
                 line += 1
@@ -412,6 +427,14 @@ public struct Lexer {
         }
         flush()
         return parts
+    }
+
+    /// A string that would run on into the body of a heredoc started on its line: an error, and the
+    /// string ends at the line's end so the body is still read as the heredoc's.
+    private mutating func crossesHeredoc(_ opening: SourceLocation) -> Bool {
+        guard resumeAfterLine != nil else { return false }
+        error("a string cannot continue past the end of a line that starts a heredoc; close it on that line", at: opening)
+        return true
     }
 
     private mutating func lexHeredoc(start: SourceLocation, spaceBefore: Bool) {

@@ -101,3 +101,13 @@ private func parse(_ text: String) -> (SyntaxTree, [Diagnostic]) {
         #expect(diagnostics.first?.message.hasPrefix("unterminated interpolation") == true)
     }
 }
+
+/// Found by the fuzzer: a string on a heredoc's line that runs over lines must not pass the heredoc body.
+@Suite struct HeredocLineTests {
+    @Test(arguments: ["run <<~SH, 'a\nb\n  x\nSH\n", "run <<~SH, \"a\nb\n  x\nSH\n", "run <<~SH, \"a\\\nb\n  x\nSH\n"])
+    func aStringRunningOverLinesIsAnError(source: String) {
+        let (_, diagnostics) = Parser.parse(SourceFile(path: "t.rb", text: source))
+        #expect(diagnostics.first?.message == "a string cannot continue past the end of a line that starts a heredoc; close it on that line")
+        #expect(diagnostics.first?.location.column == 15)
+    }
+}

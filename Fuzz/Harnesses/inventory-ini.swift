@@ -1,0 +1,9 @@
+import Inventory
+
+/// libFuzzer entry: `INIInventoryReader.read` on arbitrary text; a crash, a hang or unbounded memory is a finding.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    _ = try? INIInventoryReader.read(text, path: "fuzz.ini")
+    return 0
+}
