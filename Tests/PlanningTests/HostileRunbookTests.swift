@@ -57,10 +57,10 @@ import Testing
         end
         """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let path = try RunbookBinary.run(["plan", file.path, "--set", "dir=/tmp/a\nb"])
+        let path = try RunbookBinary.run(["plan", file.path, "--hosts", "local", "--set", "dir=/tmp/a\nb"])
         #expect(path.status == 2)
         #expect(path.stderr == "error: the parameter `dir` is `/tmp/a\\u{A}b` (from --set), a path with the control character \\u{A} (host: local)\n")
-        let nul = try RunbookBinary.run(["plan", file.path, "--set", "name=a\u{1}b"])
+        let nul = try RunbookBinary.run(["plan", file.path, "--hosts", "local", "--set", "name=a\u{1}b"])
         #expect(nul.status == 0)
     }
 }

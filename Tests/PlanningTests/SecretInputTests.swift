@@ -28,11 +28,11 @@ import Testing
         for (index, contents) in ["hunter22\n", "hunter22\r\n", "hunter22"].enumerated() {
             let path = folder.appendingPathComponent("pw\(index)").path
             try contents.write(toFile: path, atomically: true, encoding: .utf8)
-            let run = try RunbookBinary.run(["apply", folder.path + "/s.rb", "--set-file", "pw=\(path)", "--journal", folder.path + "/j"])
+            let run = try RunbookBinary.run(["apply", folder.path + "/s.rb", "--hosts", "local", "--set-file", "pw=\(path)", "--journal", folder.path + "/j"])
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
             #expect(run.stdout.contains("value-ok"))
         }
-        let missing = try RunbookBinary.run(["apply", folder.path + "/s.rb", "--set-file", "pw=/nonexistent/pw"])
+        let missing = try RunbookBinary.run(["apply", folder.path + "/s.rb", "--hosts", "local", "--set-file", "pw=/nonexistent/pw"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "error: --set-file pw=/nonexistent/pw: the file cannot be read\n")
     }
@@ -42,14 +42,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         for name in ["RUNBOOK_SECRET_pw", "RUNBOOK_SECRET_PW"] {
             let run = try RunbookBinary.run(
-                ["apply", folder.path + "/s.rb", "--journal", folder.path + "/j", "--run-id", name], environment: [name: "hunter22"])
+                ["apply", folder.path + "/s.rb", "--hosts", "local", "--journal", folder.path + "/j", "--run-id", name], environment: [name: "hunter22"])
             #expect(run.status == 0, "\(run.stderr)")
             let show = try RunbookBinary.run(["show", name, "--journal", folder.path + "/j"])
             #expect(show.stdout.contains("set: pw=••••"), "\(show.stdout)")
         }
         let journal = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/j")
         for name in journal { #expect(try !String(contentsOfFile: folder.path + "/j/" + name, encoding: .utf8).contains("hunter22")) }
-        let none = try RunbookBinary.run(["apply", folder.path + "/s.rb"])
+        let none = try RunbookBinary.run(["apply", folder.path + "/s.rb", "--hosts", "local"])
         #expect(none.status == 2)
         #expect(none.stderr.contains("the secret parameter `pw` has no value; give it with RUNBOOK_SECRET_pw=..., --set-file pw=PATH"))
     }
@@ -61,7 +61,7 @@ import Testing
         let binary = RunbookBinary.url.path
         let script = """
             cd "$1" && mkfifo in && exec 3<>in
-            script -qec "'\(binary)' apply s.rb --journal j" /dev/null <in >out 2>&1 &
+            script -qec "'\(binary)' apply s.rb --hosts local --journal j" /dev/null <in >out 2>&1 &
             tries=0
             until grep -q 'value of the secret' out; do sleep 0.1; tries=$((tries + 1)); [ $tries -lt 300 ] || exit 9; done
             printf 'hunter22\\n' >&3

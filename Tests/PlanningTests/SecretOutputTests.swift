@@ -39,7 +39,7 @@ import Testing
         var outputs: [String: String] = [:]
         for format in ["text", "json"] {
             let run = try RunbookBinary.run([
-                "apply", file, "--set", "pw=\(Self.secret)", "--format", format, "--journal", journal, "--run-id", "R-\(format)",
+                "apply", file, "--hosts", "local", "--set", "pw=\(Self.secret)", "--format", format, "--journal", journal, "--run-id", "R-\(format)",
             ])
             #expect(run.status == 1, "\(run.stderr)")
             outputs[format] = run.stdout + run.stderr
