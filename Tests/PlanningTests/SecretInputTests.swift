@@ -54,6 +54,35 @@ import Testing
         #expect(none.stderr.contains("the secret parameter `pw` has no value; give it with RUNBOOK_SECRET_pw=..., --set-file pw=PATH"))
     }
 
+    @Test func rollbackTakesTheSecretFromTheEnvironmentAgain() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("rb.rb").path
+        try """
+        runbook "rb" do
+          param :pw, secret: true
+          lock false
+          step :a do
+            run "true", undo: "test $(printf %s #{pw} | wc -c) -eq 8 && echo undone-ok"
+          end
+          step :b, after: :a do
+            run "exit 4"
+          end
+        end
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let journal = folder.path + "/j"
+        let secret = ["RUNBOOK_SECRET_pw": "hunter22"]
+        let run = try RunbookBinary.run(
+            ["apply", file, "--hosts", "local", "--journal", journal, "--run-id", "RB", "--no-rollback"], environment: secret)
+        #expect(run.status == 1)
+        let without = try RunbookBinary.run(["rollback", "RB", "--journal", journal])
+        #expect(without.status == 2)
+        #expect(without.stderr == "error: run RB set the secret parameter `pw`; give it again with RUNBOOK_SECRET_pw=... or --set pw=...\n")
+        let with = try RunbookBinary.run(["rollback", "RB", "--journal", journal], environment: secret)
+        #expect(with.status == 0, "\(with.stdout)\(with.stderr)")
+        #expect(with.stdout.contains("undone-ok"))
+    }
+
     @Test func promptedOnATerminalWithoutEcho() throws {
         let folder = try folder()
         defer { try? FileManager.default.removeItem(at: folder) }
