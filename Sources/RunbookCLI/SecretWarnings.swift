@@ -17,6 +17,7 @@ enum SecretWarnings {
         var commands: [(keyword: String, expr: Expr, location: SourceLocation)] = []
         func add(_ actions: [Action]) {
             for action in actions {
+                if case .command(let undo)? = action.undo { commands.append(("run", undo, action.location)) }
                 guard case .run(let run) = action.kind else { continue }
                 for expr in [run.command, run.unless, run.onlyIf, run.undo].compactMap({ $0 }) {
                     commands.append(("run", expr, action.location))
@@ -25,7 +26,7 @@ enum SecretWarnings {
         }
         for step in runbook.steps { add(step.actions) }
         add(runbook.rollback)
-        for verification in runbook.verifications {
+        for verification in runbook.verifications + [runbook.precheck].compactMap({ $0 }) {
             for assertion in verification.assertions {
                 if case .command(let command, _, _) = assertion.kind { commands.append(("command", command, assertion.location)) }
             }
