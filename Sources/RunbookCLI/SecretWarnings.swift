@@ -17,7 +17,7 @@ enum SecretWarnings {
         var commands: [(keyword: String, expr: Expr, location: SourceLocation)] = []
         func add(_ actions: [Action]) {
             for action in actions {
-                if case .command(let undo)? = action.undo { commands.append(("run", undo, action.location)) }
+                if case .command(let undo)? = action.undo { commands.append(("undo", undo, action.location)) }
                 guard case .run(let run) = action.kind else { continue }
                 for expr in [run.command, run.unless, run.onlyIf, run.undo].compactMap({ $0 }) {
                     commands.append(("run", expr, action.location))
@@ -59,7 +59,7 @@ enum SecretWarnings {
         }
         let variable = knownVariables.first { program.hasPrefix($0.prefix) }?.variable ?? name.uppercased()
         return
-            "the secret parameter `\(name)` is interpolated into the arguments of \(keyword == "run" ? "a `run` command" : "a `command` check"), where any user of the host can read it in `ps`; "
+            "the secret parameter `\(name)` is interpolated into the arguments of \(["run": "a `run` command", "undo": "an `undo:` command"][keyword] ?? "a `command` check"), where any user of the host can read it in `ps`; "
             + "pass it in the environment instead, `env: {\(variable): \(name)}`, to a program that reads it from there, or feed it on standard input "
             + "(`printf '%s' \"$\(variable)\" | program --password-stdin`)"
     }
