@@ -98,7 +98,8 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
     public var description: String {
         let count = diagnostics.count
         var summary = "\(count) error\(count == 1 ? "" : "s")"
-        if count > Diagnostic.limit { summary += " (the first \(Diagnostic.limit) shown)" }
+        // Each stage stops recording at the limit, so past it the count is a lower bound.
+        if count >= Diagnostic.limit { summary = "at least \(summary) (the first \(Diagnostic.limit) shown)" }
         return (diagnostics.prefix(Diagnostic.limit).map(\.description) + [summary]).joined(separator: "\n")
     }
 }
@@ -125,9 +126,11 @@ public enum Suggestion {
         guard name.utf8.count <= 64 else { return nil }
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(name.lowercased(), candidate.lowercased())
             // Close enough to be a typo, and not so far that the names merely share a letter or two.
             let limit = max(1, min(4, max(name.count, candidate.count) / 2))
+            // The distance is at least the difference in length: skip the table when that alone is too far.
+            guard abs(name.count - candidate.count) <= limit, min(name.count, candidate.count) > 0 else { continue }
+            let distance = editDistance(name.lowercased(), candidate.lowercased())
             guard distance <= limit, distance < min(name.count, candidate.count) else { continue }
             if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
         }
