@@ -71,6 +71,7 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         switch scalar.value {
         case 0..<0x20: Unicode.Scalar(scalar.value + 0x2400) ?? scalar
         case 0x7F: "\u{2421}"
+        case 0x80...0x9F: "\u{FFFD}"
         default: scalar
         }
     }

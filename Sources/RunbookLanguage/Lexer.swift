@@ -95,15 +95,18 @@ public struct Lexer {
                 start = offset + 1
                 continue
             }
-            guard byte < 0x20 || byte == 0x7F, byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") else { continue }
+            // C1 controls (U+0080-U+009F, UTF-8 C2 80-9F) act on some terminals too (U+009B is CSI).
+            let c1 = byte == 0xC2 && offset + 1 < bytes.count && (0x80...0x9F).contains(bytes[offset + 1])
+            guard (byte < 0x20 || byte == 0x7F || c1), byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") else { continue }
             reported += 1
             guard reported <= 10 else { break }
-            let hex = String(byte, radix: 16, uppercase: true)
+            let value = c1 ? UInt32(bytes[offset + 1]) : UInt32(byte)
+            let hex = String(value, radix: 16, uppercase: true)
             let code = String(repeating: "0", count: 4 - hex.count) + hex
             let at = SourceLocation(line: currentLine, column: column(of: offset, lineStart: start), offset: offset)
             diagnostics.append(
                 Diagnostic(
-                    "the control character U+\(code) is not allowed in a runbook; write it with printf in the command (e.g. `printf '\\\(String(byte, radix: 8))'`)",
+                    "the control character U+\(code) is not allowed in a runbook; write it with printf in the command (e.g. `printf '\\\(String(value, radix: 8))'`)",
                     at: at, in: file))
         }
     }

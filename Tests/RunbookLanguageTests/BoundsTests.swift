@@ -47,6 +47,7 @@ private func parse(_ text: String) -> (SyntaxTree, [Diagnostic]) {
         ("run \"a\u{0}b\"\n", "t.rb:1:7: error: the control character U+0000 is not allowed", "  run \"a\u{2400}b\"\n        ^"),
         ("# \u{1B}[2J\n", "t.rb:1:3: error: the control character U+001B is not allowed", "  # \u{241B}[2J\n    ^"),
         ("x 'a\u{7F}'", "t.rb:1:5: error: the control character U+007F is not allowed", "  x 'a\u{2421}'\n      ^"),
+        ("x \"\u{9B}2J\"", "t.rb:1:4: error: the control character U+009B is not allowed", "  x \"\u{FFFD}2J\"\n     ^"),
     ])
     func controlCharactersAreRefusedWhereTheyStand(source: String, start: String, shown: String) {
         let diagnostic = parse(source).1.first
