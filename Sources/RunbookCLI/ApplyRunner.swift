@@ -80,7 +80,7 @@ struct ApplyRunner {
         if let reporter {
             reporter.finish()
             let steps = Dictionary(plan.hosts.map { ($0.host, $0.steps.count) }, uniquingKeysWith: { first, _ in first })
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: steps, palette: palette))
+            writer.line("\n" + TextReporter.summary(summary.terminalSafe, stepCounts: steps, palette: palette))
         }
         var status = summary.exitStatus
         if let failure = journal?.failure {

@@ -218,7 +218,7 @@ struct RollbackCommand: AsyncParsableCommand {
         let summary = await executor.rollBackRecorded(outstanding)
         if let reporter {
             reporter.finish()
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:], palette: palette))
+            writer.line("\n" + TextReporter.summary(summary.terminalSafe, stepCounts: [:], palette: palette))
         }
         await writer.finish()
         journal.close(header.runID)

@@ -64,3 +64,30 @@ import Testing
         #expect(nul.status == 0)
     }
 }
+
+/// A host's output cannot drive the terminal: escape sequences are shown as `␛`, not sent raw.
+@Suite struct HostileOutputTests {
+    @Test func escapeSequencesFromHostsAreShownNotSent() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("escapes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("e.rb").path
+        try #"""
+        runbook "e" do
+          lock false
+          step :a do
+            run "printf 'title \\033]0;pwned\\007 red \\033[31mx\\n'; printf '\\033[2Jcleared\\n' >&2; exit 3"
+          end
+        end
+        """#.write(toFile: file, atomically: true, encoding: .utf8)
+        let journal = folder.path + "/j"
+        let run = try RunbookBinary.run(["apply", file, "--hosts", "local", "--journal", journal, "--run-id", "E"])
+        #expect(run.status == 1)
+        let show = try RunbookBinary.run(["show", "E", "--journal", journal])
+        for text in [run.stdout, run.stderr, show.stdout] {
+            #expect(!text.contains("\u{1B}") && !text.contains("\u{7}"), "\(text)")
+        }
+        #expect(run.stdout.contains("| title \u{241B}]0;pwned\u{2407} red \u{241B}[31mx\n"))
+        #expect(show.stdout.contains("exited 3: \u{241B}[2Jcleared\n"))
+    }
+}
