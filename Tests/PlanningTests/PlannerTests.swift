@@ -36,7 +36,7 @@ import Wire
         let book = try runbook("param :token, secret: true\nstep :s do\n  run \"deploy --token #{token}\"\nend")
         #expect(
             throws: PlanningError([
-                "the parameter `token` has no value; give it with --set token=... or an inventory variable (hosts: web1, web2, web3)"
+                "the secret parameter `token` has no value; give it with RUNBOOK_SECRET_token=..., --set-file token=PATH, an inventory variable, or at the prompt on a terminal (hosts: web1, web2, web3)"
             ])
         ) {
             _ = try planner(book, try inventory(Self.fleet)).plan(hosts: .init("web"))
