@@ -1,6 +1,7 @@
 import Foundation
 import Inventory
 import RunbookModel
+import Transport
 
 /// Where parameter values come from on the controller besides `--set` (which other local users see in
 /// `ps` and which lands in shell history): files, the environment, and a prompt on the terminal.
@@ -68,7 +69,10 @@ enum SecretInputs {
         guard !unset.isEmpty, isatty(STDIN_FILENO) != 0 else { return result }
         let variables = hosts()
         for param in unset where variables.isEmpty || variables.contains(where: { $0[param.name] == nil || $0[param.name] == .null }) {
-            guard let value = TerminalPrompt.readHidden("\(param.doc.map { "\($0) — " } ?? "")value of the secret `\(param.name)`: ") else {
+            guard
+                let value = TerminalPrompt.readHidden(
+                    "\(param.doc.map { "\($0) — " } ?? "")value of the secret `\(param.name)`: ", maximum: SecretInputs.maximumSize)
+            else {
                 continue
             }
             result[param.name] = value

@@ -1,12 +1,16 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The terminal's settings while echo is off, so a signal handler can put them back.
 nonisolated(unsafe) private var savedTerminal: (fd: Int32, attributes: termios)?
 
 /// Reads a line from the controlling terminal without echoing it (as `ssh` and `sudo` ask for secrets).
-enum TerminalPrompt {
+public enum TerminalPrompt {
     /// The line typed after `prompt` (without its newline), or nil without a terminal or at end of input.
-    static func readHidden(_ prompt: String) -> String? {
+    public static func readHidden(_ prompt: String, maximum: Int = 1 << 20) -> String? {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -32,7 +36,7 @@ enum TerminalPrompt {
         _ = bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
         var line: [UInt8] = []
         var byte: UInt8 = 0
-        while line.count <= SecretInputs.maximumSize {
+        while line.count <= maximum {
             let count = read(fd, &byte, 1)
             if count < 0, errno == EINTR { continue }
             guard count == 1 else { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
