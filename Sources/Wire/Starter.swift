@@ -33,7 +33,10 @@ public enum Starter {
         lines.append("$s \(run) 3<&- & c=$!")
         lines.append("{ while read -r _; do :; done; trap '' TERM; kill -s TERM -- -$c $k; sleep 2; kill -s KILL -- -$c $k; } <&3 >/dev/null 2>&1 & w=$!")
         lines.append("exec 3<&-")
-        lines.append("wait $c; s=$?; kill $w 2>/dev/null; exit $s")
+        lines.append("wait $c; s=$?; kill $w 2>/dev/null")
+        // Parsed with the rest of the group, so a cut payload runs neither; the body cannot skip it with `exit`.
+        if let then = command.onSuccess { lines.append("[ $s != 0 ] || { " + then.script + "\n}") }
+        lines.append("exit $s")
         // The comment marks the group's end for readers of the stream (the contract test's logger).
         lines.append("} " + endMarker)
         return lines.joined(separator: "\n") + "\n"
