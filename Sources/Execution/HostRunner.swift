@@ -189,7 +189,7 @@ final class HostRunner: @unchecked Sendable {
                 launch()
             }
         }
-        if failure == nil && stop.graceful && !released {
+        if failure == nil && stop.graceful {
             // Ctrl-C rolls back every host in flight, also one whose last step just finished.
             return OperationFailure(message: stop.reason ?? "interrupted (Ctrl-C)")
         }
@@ -255,7 +255,7 @@ final class HostRunner: @unchecked Sendable {
                     }
                     ledger.record(CompletedAction(step: step.name, action: action, id: id))
                     if plan.releaseRides, step.name == plan.steps.last?.name, next == step.actions.count - 1 {
-                        // The host's last command released the lock: nothing follows it, nothing rolls it back.
+                        // The host's last command released the lock (only a Ctrl-C can still roll it back).
                         lockTaken = false
                         released = true
                     }
@@ -361,6 +361,18 @@ final class HostRunner: @unchecked Sendable {
     /// Undoes every completed action, newest first, then runs the rollback block; returns what is
     /// left to do by hand (empty when everything was undone).
     func rollBack() async -> [String] {
+        if released, let start = plan.start {
+            // A Ctrl-C during the last command, which released the lock: undo under the lock again.
+            switch await HostLock.start(start, context: context, wait: 0, stop: StopSignal()) {
+            case .taken:
+                lockTaken = true
+                released = false
+            case .held(let holder):
+                return ["nothing was undone: the host lock, released by the last command, is now held by \(holder)"]
+            case .failed(let message):
+                return ["nothing was undone: \(message)"]
+            }
+        }
         // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
         let operations = OperationRunner(context: context, stop: StopSignal())
         var left: [String] = []
