@@ -4,13 +4,16 @@
 #   runbook          runbook apply, the host lock on (the default): one libssh2 connection per host;
 #   runbook-nolock   the same runbook with `lock false`;
 #   fabric           Fabric (pinned, from PyPI): one Connection per host, the seven commands in turn;
-#   floor            one OpenSSH connection per host running the seven commands joined with &&;
+#   floor            one OpenSSH connection per host running the seven commands joined with &&, with the
+#                    key exchange and cipher runbook's libssh2 negotiates (curve25519-sha256, aes128-ctr):
+#                    OpenSSH's default sntrup761 exchange alone costs it ~3x the CPU per connection;
 #   ansible          ansible-playbook (ansible-core, pinned): pipelining, forks 50, no facts, ControlPersist.
 # Everything works on up to 50 hosts at a time. Prints the median of the rounds per tool (wall time,
 # GNU time's maximum RSS, CPU) and the ratios of runbook to Fabric and to the floor.
 #
 # Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
-#   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric floor ansible" (which to run).
+#   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric floor ansible" (which to run),
+#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind).
 # The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
 # the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
 # started is stopped by PID at the end.
@@ -92,6 +95,7 @@ seven "" > "$work/seven.rb"
 seven "lock false" > "$work/seven-nolock.rb"
 joined=$(printf ' && %s' "${commands[@]}"); joined=${joined# && }
 printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n  BatchMode yes\n  StrictHostKeyChecking yes\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+{ cat "$work/ssh_config"; printf '  KexAlgorithms curve25519-sha256\n  Ciphers aes128-ctr\n  MACs hmac-sha2-256\n'; } > "$work/ssh_config_floor"
 {
   echo "- hosts: all"
   echo "  gather_facts: false"
@@ -100,14 +104,14 @@ printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n  BatchMode yes\n  S
 } > "$work/seven.yml"
 
 floor() { # n: one connection per host, the seven commands joined, up to $forks at a time
-  seq 1 "$1" | xargs -P "$forks" -I{} sh -c 'ssh -F "$1" -p $(($2 + {})) "$3@127.0.0.1" "$4"' _ "$work/ssh_config" "$base" "$user" "$joined"
+  seq 1 "$1" | xargs -P "$forks" -I{} sh -c 'ssh -F "$1" -p $(($2 + {})) "$3@127.0.0.1" "$4"' _ "$work/ssh_config_floor" "$base" "$user" "$joined"
 }
 
 run_tool() { # tool n round
   local tool=$1 n=$2 round=$3
   case $tool in
-    runbook) "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
-    runbook-nolock) "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    runbook) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    runbook-nolock) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
     floor) floor "$n" ;;
     ansible)
@@ -125,7 +129,7 @@ run_tool() { # tool n round
 measure() { # tool n round
   local out=$work/out.$1 start end status=0
   start=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
+  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
   end=$(date +%s.%N)
   cp "$out" "/tmp/runbook-bench-last.$1"
   if [ "$status" != 0 ]; then
