@@ -3,7 +3,9 @@
 # alternating (each round runs every tool once, starting with a different one), by
 #   runbook          runbook apply, the host lock on (the default): one libssh2 connection per host;
 #   runbook-nolock   the same runbook with `lock false`;
-#   fabric           Fabric (pinned, from PyPI): one Connection per host, the seven commands in turn;
+#   fabric           Fabric (pinned, from PyPI), its own way over many hosts: a ThreadingGroup (one
+#                    connection per host) runs each command on every host, then the next;
+#   fabric-threads   Fabric, a stronger use of it: a thread per host runs its seven commands in turn;
 #   floor            one OpenSSH connection per host running the seven commands joined with &&, with the
 #                    key exchange and cipher runbook's libssh2 negotiates (curve25519-sha256, aes128-ctr):
 #                    OpenSSH's default sntrup761 exchange alone costs it ~3x the CPU per connection;
@@ -12,7 +14,7 @@
 # GNU time's maximum RSS, CPU) and the ratios of runbook to Fabric and to the floor.
 #
 # Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
-#   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric floor ansible" (which to run),
+#   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric fabric-threads floor ansible",
 #   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind).
 # The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
 # the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
@@ -21,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${*:-50}
 rounds=${ROUNDS:-3}
-tools=(${TOOLS:-runbook runbook-nolock fabric floor ansible})
+tools=(${TOOLS:-runbook runbook-nolock fabric fabric-threads floor ansible})
 forks=50
 [ "$(id -u)" = 0 ] || { echo "run as root (it starts sshd servers)" >&2; exit 2; }
 scripts/install-deps >/dev/null
@@ -112,7 +114,8 @@ run_tool() { # tool n round
   case $tool in
     runbook) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     runbook-nolock) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
-    fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
+    fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" group "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
+    fabric-threads) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" threads "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
     floor) floor "$n" ;;
     ansible)
       # A control folder per round, so every round starts with no master connection.
