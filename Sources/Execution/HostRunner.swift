@@ -102,6 +102,11 @@ final class HostRunner: @unchecked Sendable {
         get { bookkeeping.withLock { $0.lockTaken } }
         set { bookkeeping.withLock { $0.lockTaken = newValue } }
     }
+    /// Set when the host's last command released the lock (it rides on it).
+    var released: Bool {
+        get { bookkeeping.withLock { $0.released } }
+        set { bookkeeping.withLock { $0.released = newValue } }
+    }
     /// What the host's start command reported missing (set before any step).
     var missing: Set<Requirement> {
         get { bookkeeping.withLock { $0.missing } }
@@ -109,6 +114,7 @@ final class HostRunner: @unchecked Sendable {
     }
     private struct Bookkeeping {
         var lockTaken = false
+        var released = false
         var missing: Set<Requirement> = []
     }
     /// Set while preparing the host, read at its end, from different tasks.
@@ -248,6 +254,11 @@ final class HostRunner: @unchecked Sendable {
                         _ = await context.journal?.write(WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: true))
                     }
                     ledger.record(CompletedAction(step: step.name, action: action, id: id))
+                    if plan.releaseRides, step.name == plan.steps.last?.name, next == step.actions.count - 1 {
+                        // The host's last command released the lock (only a Ctrl-C can still roll it back).
+                        lockTaken = false
+                        released = true
+                    }
                     context.emit(.actionCompleted(step: step.name, index: next, action: action.summary, undoable: !action.undo.isEmpty))
                     next += 1
                 } catch {
@@ -350,6 +361,18 @@ final class HostRunner: @unchecked Sendable {
     /// Undoes every completed action, newest first, then runs the rollback block; returns what is
     /// left to do by hand (empty when everything was undone).
     func rollBack() async -> [String] {
+        if released, let start = plan.start {
+            // A Ctrl-C during the last command, which released the lock: undo under the lock again.
+            switch await HostLock.start(start, context: context, wait: 0, stop: StopSignal()) {
+            case .taken:
+                lockTaken = true
+                released = false
+            case .held(let holder):
+                return ["nothing was undone: the host lock, released by the last command, is now held by \(holder)"]
+            case .failed(let message):
+                return ["nothing was undone: \(message)"]
+            }
+        }
         // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
         let operations = OperationRunner(context: context, stop: StopSignal())
         var left: [String] = []
@@ -405,7 +428,7 @@ final class HostRunner: @unchecked Sendable {
     /// and the lock's release in one exec; otherwise the release alone. Run once its changes are final.
     func finish(passed: Bool) async {
         let cleanups = plan.steps.flatMap(\.actions).flatMap(\.cleanup)
-        guard let command = passed ? plan.finish : (lockTaken ? plan.release : nil) else { return }
+        guard let command = (passed ? plan.finish : nil) ?? (lockTaken ? plan.release : nil) else { return }
         do throws(TransportError) {
             let result = try await context.send(command)
             for line in result.stdout.split(separator: "\n") where line.hasPrefix(HostBookends.cleanupFailedPrefix) {

@@ -292,6 +292,8 @@ public struct HostPlan: Sendable, Hashable {
     public var finish: HostCommand?
     /// The last command after a failure (or with nothing to clean): releases the lock.
     public var release: HostCommand?
+    /// True when the last step's last command releases the lock once it succeeded (no finish then).
+    public var releaseRides = false
 }
 
 private struct AnyKey: CodingKey {

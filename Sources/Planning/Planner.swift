@@ -276,6 +276,15 @@ public struct Planner: Sendable {
             plan.start = HostBookends.start(lock: lock, requirements: requirements)
             plan.finish = HostBookends.finish(lock: lock, cleanup: steps.flatMap(\.actions).flatMap(\.cleanup))
             plan.release = HostBookends.release(lock: lock)
+            // With rollback: :fleet a passed host may still roll back: it keeps its lock to the end.
+            let fleet = rollout.applied(to: runbook.rollout).rollback == .fleet
+            if let lock, !fleet, plan.verifications.isEmpty, steps.flatMap(\.actions).flatMap(\.cleanup).isEmpty,
+                let ridden = HostBookends.ride(lock, on: steps)
+            {
+                plan.steps = ridden
+                plan.finish = nil
+                plan.releaseRides = true
+            }
             return .success(plan)
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))
