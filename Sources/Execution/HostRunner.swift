@@ -361,6 +361,12 @@ final class HostRunner: @unchecked Sendable {
     /// Undoes every completed action, newest first, then runs the rollback block; returns what is
     /// left to do by hand (empty when everything was undone).
     func rollBack() async -> [String] {
+        // A dropped connection is opened again once, so the undos reach a host that answers again.
+        do throws(TransportError) {
+            try await context.transport.reconnectIfDropped()
+        } catch {
+            context.emit(.note("the connection dropped and could not be opened again: \(error.message)"))
+        }
         if released, let start = plan.start {
             // A Ctrl-C during the last command, which released the lock: undo under the lock again.
             switch await HostLock.start(start, context: context, wait: 0, stop: StopSignal()) {
@@ -427,6 +433,7 @@ final class HostRunner: @unchecked Sendable {
     /// The host's last command: after a pass, the planned cleanup (what was moved aside is removed)
     /// and the lock's release in one exec; otherwise the release alone. Run once its changes are final.
     func finish(passed: Bool) async {
+        try? await context.transport.reconnectIfDropped()
         let cleanups = plan.steps.flatMap(\.actions).flatMap(\.cleanup)
         guard let command = (passed ? plan.finish : nil) ?? (lockTaken ? plan.release : nil) else { return }
         do throws(TransportError) {

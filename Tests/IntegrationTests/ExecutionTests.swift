@@ -484,3 +484,31 @@ final class TestListener {
                 == "[::1]:\(loop6.port) owned by \(ProcessInfo.processInfo.processName.prefix(15)) pid \(getpid())")
     }
 }
+
+/// A connection that drops mid-step: the host is connected again once, and the undos run on it.
+@Suite struct DroppedConnectionTests {
+    @Test func theUndosRunOnANewConnectionAfterTheOldOneDropped() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder()
+        async let run = apply(
+            """
+            step :a do
+              run "touch \(dir)/a", undo: "rm -f \(dir)/a"
+            end
+            step :b, after: :a do
+              run "sleep 30"
+            end
+            """, on: [server])
+        // Once the second step runs, sshd's processes serving the connection die (the network went away).
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(dir)/a") { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(500))
+        for pid in server.descendants(of: server.pid) {
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            if command.hasPrefix("sshd:") { kill(pid, SIGKILL) }
+        }
+        let (summary, log) = try await run
+        #expect(summary.outcomes["h0"]?.result == .rolledBack, "\(summary.outcomes["h0"]?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/a"))
+        #expect(!log.all.contains { if case .note(let text) = $0.kind { text.contains("could not be opened again") } else { false } })
+    }
+}

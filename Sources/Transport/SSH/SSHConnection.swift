@@ -233,6 +233,13 @@ final class SSHConnection: @unchecked Sendable {
         }
     }
 
+    /// True once the connection died (the server or the network went away).
+    var isDead: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return deadError != nil
+    }
+
     private func markDead(_ error: TransportError) {
         lock.lock()
         if deadError == nil { deadError = error }
