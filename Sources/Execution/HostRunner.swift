@@ -112,7 +112,13 @@ final class HostRunner: @unchecked Sendable {
         get { bookkeeping.withLock { $0.missing } }
         set { bookkeeping.withLock { $0.missing = newValue } }
     }
+    /// The host could not be reached again after its connection dropped: no second attempt.
+    var unreachableAgain: Bool {
+        get { bookkeeping.withLock { $0.unreachableAgain } }
+        set { bookkeeping.withLock { $0.unreachableAgain = newValue } }
+    }
     private struct Bookkeeping {
+        var unreachableAgain = false
         var lockTaken = false
         var released = false
         var missing: Set<Requirement> = []
@@ -365,6 +371,7 @@ final class HostRunner: @unchecked Sendable {
         do throws(TransportError) {
             try await context.transport.reconnectIfDropped()
         } catch {
+            unreachableAgain = true
             context.emit(.note("the connection dropped and could not be opened again: \(error.message)"))
         }
         if released, let start = plan.start {
@@ -433,7 +440,7 @@ final class HostRunner: @unchecked Sendable {
     /// The host's last command: after a pass, the planned cleanup (what was moved aside is removed)
     /// and the lock's release in one exec; otherwise the release alone. Run once its changes are final.
     func finish(passed: Bool) async {
-        try? await context.transport.reconnectIfDropped()
+        if !unreachableAgain { try? await context.transport.reconnectIfDropped() }
         let cleanups = plan.steps.flatMap(\.actions).flatMap(\.cleanup)
         guard let command = (passed ? plan.finish : nil) ?? (lockTaken ? plan.release : nil) else { return }
         do throws(TransportError) {

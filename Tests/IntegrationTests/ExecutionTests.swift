@@ -512,3 +512,27 @@ final class TestListener {
         #expect(!log.all.contains { if case .note(let text) = $0.kind { text.contains("could not be opened again") } else { false } })
     }
 }
+
+/// A host whose sshd stops answering mid-step (SIGSTOP) fails within the keepalive's bound, as
+/// ServerAliveInterval × ServerAliveCountMax say, instead of hanging the run.
+@Suite struct SilentHostTests {
+    @Test func aFrozenHostFailsWithinItsKeepalive() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder()
+        let start = Date()
+        async let run = apply(
+            """
+            step :a do
+              run "touch \(dir)/started; sleep 30"
+            end
+            """, on: [server], vars: [["ansible_ssh_common_args": "-o ServerAliveInterval=1 -o ServerAliveCountMax=2 -o ConnectTimeout=2"]])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(dir)/started") { try await Task.sleep(for: .milliseconds(50)) }
+        server.freeze()
+        defer { server.thaw() }
+        let (summary, _) = try await run
+        let took = Date().timeIntervalSince(start)
+        #expect(summary.outcomes["h0"]?.result != .ok)
+        // About 3 s to notice, 2 s for the one attempt to connect again, then the host's end.
+        #expect(took < 12, "a silent host held the run \(took) s")
+    }
+}
