@@ -532,7 +532,9 @@ final class TestListener {
         let (summary, _) = try await run
         let took = Date().timeIntervalSince(start)
         #expect(summary.outcomes["h0"]?.result != .ok)
-        // About 3 s to notice, 2 s for the one attempt to connect again, then the host's end.
-        #expect(took < 12, "a silent host held the run \(took) s")
+        // About 3 s to notice and 2 s for the one attempt to connect again (8 s here when idle); the bound
+        // stays below the default keepalive's 45 s, so it is the configured one that ended the wait,
+        // with room for a machine running the whole suite at once.
+        #expect(took < 40, "a silent host held the run \(took) s")
     }
 }
