@@ -92,19 +92,24 @@ enum SavedPlans {
         try await ApplyRunner(options: options, plan: plan).run()
     }
 
-    /// A plan runs at most once: its run id is claimed in the journal folder with an exclusive create.
+    /// A plan runs at most once: its run id is claimed with an exclusive create in the default journal
+    /// folder and in the one given, so `--journal elsewhere` does not make it new again.
     static func markApplied(_ runID: String, journal: String?, path: String) throws {
-        let folder = Journal.folder(explicit: journal) + "/applied-plans"
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let marker = folder + "/" + runID
-        let descriptor = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            Output.error(
-                errno == EEXIST
-                    ? "error: \(path) (run \(runID)) was applied already; a plan runs once: make a new one"
-                    : "error: cannot record that \(path) is being applied in \(folder): \(String(cString: strerror(errno)))")
-            throw ExitStatus.usage
+        var folders = [Journal.folder(explicit: nil) + "/applied-plans"]
+        if journal != nil, !folders.contains(Journal.folder(explicit: journal) + "/applied-plans") {
+            folders.append(Journal.folder(explicit: journal) + "/applied-plans")
         }
-        close(descriptor)
+        for folder in folders {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let descriptor = open(folder + "/" + runID, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                Output.error(
+                    errno == EEXIST
+                        ? "error: \(path) (run \(runID)) was applied already; a plan runs once: make a new one"
+                        : "error: cannot record that \(path) is being applied in \(folder): \(String(cString: strerror(errno)))")
+                throw ExitStatus.usage
+            }
+            close(descriptor)
+        }
     }
 }

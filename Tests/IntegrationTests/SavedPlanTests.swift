@@ -66,4 +66,55 @@ import Testing
         #expect(plain.stderr.contains("only secret parameters (token)"))
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/work"))
     }
+
+    @Test func aChangedUploadSourceMakesThePlanStale() throws {
+        try "reviewed\n".write(toFile: "\(folder)/app.conf", atomically: true, encoding: .utf8)
+        try """
+        runbook "up" do
+          step :a do
+            upload "\(folder)/app.conf", to: "\(folder)/deployed.conf"
+          end
+        end
+        """.write(toFile: "\(folder)/up.rb", atomically: true, encoding: .utf8)
+        #expect(try runbook(["plan", "up.rb", "--hosts", "local", "-o", "p.json"]).status == 0)
+        try "not reviewed\n".write(toFile: "\(folder)/app.conf", atomically: true, encoding: .utf8)
+        let applied = try runbook(["apply", "p.json", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 2)
+        #expect(applied.stderr.contains("local: the commands it would receive changed"), "\(applied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/deployed.conf"))
+    }
+
+    @Test func aPlanEditedToShowOneThingAndRunAnotherIsRefused() throws {
+        // The attacker plans the evil variant, then pastes the reviewed plan's text into it.
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "good.json"]).status == 0)
+        let good = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/good.json"))) as? [String: Any])
+        let same = ["--run-id", "\(good["run_id"] ?? "")", "--release", "\(good["release"] ?? "")"]
+        let evilPlan = try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "dir=\(folder)/evil", "--set", "token=x", "-o", "evil.json"] + same)
+        #expect(evilPlan.status == 0, "\(evilPlan.stderr)")
+        var evil = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/evil.json"))) as? [String: Any])
+        evil["text"] = good["text"]
+        try JSONSerialization.data(withJSONObject: evil).write(to: URL(fileURLWithPath: "\(folder)/forged.json"))
+        #expect(try runbook(["show", "forged.json"]).stdout == (try runbook(["show", "good.json"])).stdout)
+        let applied = try runbook(["apply", "forged.json", "--set", "token=x", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 2, "\(applied.stdout)")
+        #expect(applied.stderr.contains("the plan's text is not the plan it would run"), "\(applied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/evil"))
+    }
+
+    @Test func anotherJournalFolderDoesNotMakeAnAppliedPlanNew() throws {
+        let home = ["HOME": folder, "XDG_STATE_HOME": ""]
+        let plan = try runProcess(
+            [runbookBinary, "plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(plan.status == 0)
+        let first = try runProcess(
+            [runbookBinary, "apply", "p.json", "--set", "token=x", "--journal", "\(folder)/j1"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try runProcess(
+            [runbookBinary, "apply", "p.json", "--set", "token=x", "--journal", "\(folder)/j2"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("was applied already"), "\(second.stderr)")
+    }
 }
