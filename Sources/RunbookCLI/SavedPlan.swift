@@ -94,23 +94,36 @@ struct SavedPlan: Codable {
         return seen
     }
 
-    /// Writes the plan with mode 0600 (it names hosts, paths and commands).
+    /// Writes the plan with mode 0600 (it names hosts, paths and commands) as a new file of this
+    /// user, renamed over PATH: writing into a file that was there would keep its owner and, for
+    /// another user's file, its mode, so they could read the plan or edit it before `apply`.
     func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(self) + Data("\n".utf8)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let temporary = path + ".runbook-tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw SavedPlanError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
+        var failure: String?
         fchmod(descriptor, 0o600)
         var offset = 0
         let bytes = [UInt8](data)
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw SavedPlanError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard written > 0 else {
+                failure = String(cString: strerror(errno))
+                break
+            }
             offset += written
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        close(descriptor)
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw SavedPlanError("cannot write \(path): \(failure)")
         }
     }
 

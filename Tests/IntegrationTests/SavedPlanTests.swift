@@ -117,4 +117,17 @@ import Testing
         #expect(second.status == 2)
         #expect(second.stderr.contains("was applied already"), "\(second.stderr)")
     }
+
+    @Test func thePlanIsANewFileOfItsOwnEvenWhereAnotherFileWas() throws {
+        try shell(
+            "umask 0; touch \(folder)/p.json && chmod 666 \(folder)/p.json && chown nobody \(folder)/p.json && printf keep > \(folder)/victim && ln -s victim \(folder)/l.json"
+        )
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"]).status == 0)
+        #expect(
+            try shell("stat -c '%a %U' \(folder)/p.json").trimmingCharacters(in: .whitespacesAndNewlines)
+                == "600 \(try shell("id -un").trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "l.json"]).status == 0)
+        #expect(try String(contentsOfFile: "\(folder)/victim", encoding: .utf8) == "keep")
+        #expect(try shell("stat -c '%a %F' \(folder)/l.json").trimmingCharacters(in: .whitespacesAndNewlines) == "600 regular file")
+    }
 }
