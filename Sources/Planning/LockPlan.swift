@@ -33,9 +33,10 @@ public struct LockPlan: Sendable, Hashable {
     var path: String { ShellQuote.quote(folder + "/" + name + ".lock") }
 
     /// Prints the holder of lock `$1` as owner-file lines, or flags a lock whose folder and owner file
-    /// belong to different users (planted): `user=` is then the folder's owner.
+    /// belong to different users (planted). `user=` is always the folder's owner, never the file's
+    /// word: another user could write any name there and have a run blame the deploy user.
     static let describeFunction = """
-        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started|user)=[A-Za-z0-9._:@+-]*$' "$1/owner"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
+        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started)=[A-Za-z0-9._:@+-]*$' "$1/owner"; echo "user=$a"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
         """
 
     /// Refuses (exit 4) a lock folder another user could remove or rename locks in: a symlink, one
@@ -51,7 +52,7 @@ public struct LockPlan: Sendable, Hashable {
     public var acquire: ShellCommand {
         let conflicts =
             name == Self.hostLock
-            ? "for o in \"$d\"/*.lock; do [ \"$o\" = \"$l\" ] || [ ! -d \"$o\" ] || { holder \"$o\"; echo \"lock=$(basename \"$o\")\"; rm -rf \"$l\"; exit 3; }; done"
+            ? "for o in \"$d\"/*.lock; do [ \"$o\" = \"$l\" ] || [ ! -d \"$o\" ] || { holder \"$o\"; echo \"lock=$(basename \"$o\" | tr -c 'A-Za-z0-9._\\n-' '?')\"; rm -rf \"$l\"; exit 3; }; done"
             : "o=\"$d\"/\(Self.hostLock).lock; if [ -d \"$o\" ]; then holder \"$o\"; echo \"lock=\(Self.hostLock).lock\"; rm -rf \"$l\"; exit 3; fi"
         return ShellCommand(
             """

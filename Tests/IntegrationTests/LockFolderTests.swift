@@ -32,4 +32,22 @@ import Testing
         #expect(summary.exitStatus == 0, "\(summary.outcomes["h0"]?.message ?? "")")
         #expect(FileManager.default.fileExists(atPath: "\(dir)/marker"))
     }
+
+    @Test func aPlantedLockNamesWhoPlantedItNotWhomItsOwnerFileClaims() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("lockfolder")
+        // Another user (nobody) plants a lock whose owner file claims to be the deploy user's, and
+        // whose name carries an escape sequence for the operator's terminal.
+        let planted =
+            #"n="DIR/locks/$(printf 'x\033[2Jy').lock" && mkdir -m 1777 DIR/locks && mkdir "$n" && printf 'run_id=r1\ncontroller=c\nuser=USER\n' > "$n/owner" && chown -R nobody "$n""#
+        try shell(planted.replacingOccurrences(of: "DIR", with: dir).replacingOccurrences(of: "USER", with: server.user))
+        let (summary, _) = try await apply(
+            "param :dir, type: :path, default: \"/tmp\"\nstep :mark do\n  run \"touch #{dir}/marker\"\nend", on: [server],
+            vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        let message = summary.outcomes["h0"]?.message ?? ""
+        #expect(summary.exitStatus == 2)
+        #expect(message.contains("(user nobody,"), "\(message)")
+        #expect(message.contains("(lock x??2Jy.lock)"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/marker"))
+    }
 }
