@@ -130,4 +130,18 @@ import Testing
         #expect(try String(contentsOfFile: "\(folder)/victim", encoding: .utf8) == "keep")
         #expect(try shell("stat -c '%a %F' \(folder)/l.json").trimmingCharacters(in: .whitespacesAndNewlines) == "600 regular file")
     }
+
+    @Test func aRunIdThatIsAPathIsRefused() throws {
+        let plan = try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "--run-id", "../../escaped", "-o", "p.json"])
+        #expect(plan.status == 2)
+        #expect(plan.stderr.contains("--run-id takes letters, digits"), "\(plan.stderr)")
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"]).status == 0)
+        let text = try String(contentsOfFile: "\(folder)/p.json", encoding: .utf8)
+        let runID = try #require(text.firstMatch(of: /"run_id" : "([^"]+)"/)?.1)
+        try text.replacingOccurrences(of: String(runID), with: "../../escaped").write(toFile: "\(folder)/p.json", atomically: true, encoding: .utf8)
+        let applied = try runbook(["apply", "p.json", "--set", "token=x", "--journal", "\(folder)/journal/inner"])
+        #expect(applied.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/escaped.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/work"))
+    }
 }
