@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inventory
 import Journal
 import Planning
 
@@ -17,6 +18,11 @@ enum SavedPlans {
         for path in options.inventory { out += ["-i", path.contains(",") ? path : SavedPlan.absolute(path)] }
         if let limit = options.limit { out += ["--limit", limit] }
         for assignment in options.assignments {
+            // An inline mapping may hold secrets too: its other values are kept one by one.
+            if assignment.hasPrefix("{"), let values = try? ExtraVars.parse(assignment) {
+                for (name, value) in values.sorted(by: { $0.key < $1.key }) where !secrets.contains(name) { out += ["--set", "\(name)=\(value.description)"] }
+                continue
+            }
             let name = assignment.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             if secrets.contains(name) { continue }
             out += ["--set", assignment.hasPrefix("@") ? "@" + SavedPlan.absolute(String(assignment.dropFirst())) : assignment]

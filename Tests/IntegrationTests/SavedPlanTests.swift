@@ -144,4 +144,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/escaped.jsonl"))
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/work"))
     }
+
+    @Test func aSecretInAnInlineMappingIsNotSaved() throws {
+        let plan = try runbook(["plan", "saved.rb", "--hosts", "local", "-e", #"{"token": "t0ps3cret", "dir": "\#(folder)/mapped"}"#, "-o", "p.json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(!(try String(contentsOfFile: "\(folder)/p.json", encoding: .utf8)).contains("t0ps3cret"))
+        let applied = try runbook(["apply", "p.json", "--set", "token=t0ps3cret", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try String(contentsOfFile: "\(folder)/mapped/token", encoding: .utf8) == "t0ps3cret")
+    }
 }
