@@ -346,6 +346,14 @@ extension ExecutionOverSSHTests {
         #expect(message.contains("NOPASSWD"))
     }
 
+    @Test func aFailureMessageKeepsOnlyTheEndOfAHugeLastLine() {
+        let huge = String(repeating: "a", count: 1_000_000) + "END"
+        let result = ExecResult(exitStatus: 1, signal: nil, stdout: huge, stderr: "", timedOut: false, duration: 0.1)
+        let message = OperationRunner.describe(result, command: HostCommand(ShellCommand("x")), redactor: Redactor(secrets: []))
+        #expect(message.count < OperationRunner.tailLimit + 40)
+        #expect(message.hasSuffix("aEND"))
+    }
+
     @Test func guardsSkipActionsAndSayWhy() async throws {
         let dir = try workFolder()
         try shell("touch \(dir)/exists")
