@@ -15,7 +15,9 @@
 #
 # Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
 #   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric fabric-threads floor ansible",
-#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind).
+#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind),
+#   RUNBOOK_BIN=path (another runbook binary instead of building this one),
+#   RUNBOOK_BEFORE=path (an older build, measured with locks as the tool `runbook-before`: add it to TOOLS).
 # The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
 # the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
 # started is stopped by PID at the end.
@@ -30,8 +32,12 @@ scripts/install-deps >/dev/null
 # Pinned peers, next to the ansible-core that install-deps pins.
 .venv/bin/python3 -c 'import fabric, sys; sys.exit(fabric.__version__ != "3.2.3")' 2>/dev/null ||
   .venv/bin/pip install -q --disable-pip-version-check fabric==3.2.3 paramiko==5.1.0 invoke==2.2.1
-nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
-bin=$(pwd)/.build-release/release/runbook
+if [ -n "${RUNBOOK_BIN:-}" ]; then
+  bin=$(realpath "$RUNBOOK_BIN")
+else
+  nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
+  bin=$(pwd)/.build-release/release/runbook
+fi
 root=$(pwd)
 
 work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
@@ -113,6 +119,7 @@ run_tool() { # tool n round
   local tool=$1 n=$2 round=$3
   case $tool in
     runbook) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    runbook-before) "$RUNBOOK_BEFORE" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     runbook-nolock) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" group "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
     fabric-threads) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" threads "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
@@ -132,7 +139,7 @@ run_tool() { # tool n round
 measure() { # tool n round
   local out=$work/out.$1 start end status=0
   start=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
+  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_BEFORE='${RUNBOOK_BEFORE:-}'; RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
   end=$(date +%s.%N)
   cp "$out" "/tmp/runbook-bench-last.$1"
   if [ "$status" != 0 ]; then
