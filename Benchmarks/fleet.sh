@@ -11,7 +11,7 @@
 #                    OpenSSH's default sntrup761 exchange alone costs it ~3x the CPU per connection;
 #   ansible          ansible-playbook (ansible-core, pinned): pipelining, forks 50, no facts, ControlPersist.
 # Everything works on up to 50 hosts at a time. Prints the median of the rounds per tool (wall time,
-# GNU time's maximum RSS, CPU) and the ratios of runbook to Fabric and to the floor.
+# GNU time's maximum RSS, CPU) and the median of each round's ratio to Fabric and to the floor.
 #
 # Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
 #   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric fabric-threads floor ansible",
@@ -151,7 +151,7 @@ measure() { # tool n round
   echo "$(echo "$end - $start" | bc) $rss $cpu $status"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 for n in $sizes; do
   {
@@ -170,14 +170,16 @@ for n in $sizes; do
       printf '  round %d  %-15s %6.2f s  %6.1f MB  %5.2f s CPU%s\n' "$round" "$tool" "$wall" "$rss" "$cpu" "$([ "$status" = 0 ] || echo "  FAILED ($status)")"
     done
   done
-  declare -A wall=()
-  printf '  %-15s %8s %9s %8s %9s %9s\n' tool "wall" "max RSS" CPU "/fabric" "/floor"
-  for tool in "${tools[@]}"; do wall[$tool]=$(awk -v t="$tool" '$1 == t {print $2}' "$work/results" | median); done
+  # Ratios are taken within each round (the load of a shared machine drifts between rounds), then
+  # their median is shown; wall, RSS and CPU are medians over the rounds.
+  printf '  %-15s %8s %9s %8s %9s %9s %9s\n' tool "wall" "max RSS" CPU "/fabric" "/floor" "/before"
   for tool in "${tools[@]}"; do
-    rss=$(awk -v t="$tool" '$1 == t {print $3}' "$work/results" | median)
-    cpu=$(awk -v t="$tool" '$1 == t {print $4}' "$work/results" | median)
-    ratio() { [ -n "${wall[$1]:-}" ] && echo "scale=2; ${wall[$tool]} / ${wall[$1]}" | bc | sed 's/^\./0./;s/$/x/' || echo -; }
-    printf '  %-15s %6.2f s %6.1f MB %6.2f s %9s %9s\n' "$tool" "${wall[$tool]}" "$rss" "$cpu" "$(ratio fabric)" "$(ratio floor)"
+    column() { awk -v t="$tool" -v c="$1" '$1 == t {print $c}' "$work/results" | median; }
+    ratio() { # the median over rounds of this tool's wall time over $1's
+      awk -v t="$tool" -v o="$1" -v r="$rounds" -v k="${#tools[@]}" '{w[int((NR - 1) / k), $1] = $2}
+        END {for (i = 0; i < r; i++) if (w[i, o] > 0) print w[i, t] / w[i, o]}' "$work/results" | median | awk '$1 != "" {printf "%.2fx", $1}'
+    }
+    printf '  %-15s %6.2f s %6.1f MB %6.2f s %9s %9s %9s\n' "$tool" "$(column 2)" "$(column 3)" "$(column 4)" \
+      "$(ratio fabric)" "$(ratio floor)" "$(ratio runbook-before)"
   done
-  unset wall
 done
