@@ -27,6 +27,11 @@ enum SavedPlans {
             if secrets.contains(name) { continue }
             out += ["--set", assignment.hasPrefix("@") ? "@" + SavedPlan.absolute(String(assignment.dropFirst())) : assignment]
         }
+        for assignment in options.fileAssignments {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !secrets.contains(parts[0]) else { continue }
+            out += ["--set-file", parts[0] + "=" + SavedPlan.absolute(parts[1])]
+        }
         if let user = options.user { out += ["--user", user] }
         if options.become { out.append("--become") }
         if let serial = options.serial { out += ["--serial", serial] }
@@ -74,6 +79,15 @@ enum SavedPlans {
                 throw ExitStatus.usage
             }
             secretSets += ["--set", assignment]
+        }
+        for assignment in given.fileAssignments {
+            let name = assignment.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            guard saved.secrets.contains(name) else {
+                Output.error(
+                    "error: --set-file \(name)=...: only secret parameters (\(saved.secrets.joined(separator: ", "))) are given when applying a saved plan")
+                throw ExitStatus.usage
+            }
+            secretSets += ["--set-file", assignment]
         }
         var arguments = saved.arguments + secretSets + ["--run-id", saved.runId, "--release", saved.release, "--format", given.format.rawValue]
         if let journal = given.journal { arguments += ["--journal", journal] }

@@ -39,7 +39,9 @@ import Testing
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(applied.stdout.contains("run \(runID)"))
         #expect(try String(contentsOfFile: "\(folder)/work/token", encoding: .utf8) == "t0ps3cret")
-        let again = try runbook(["apply", "p.json", "--set", "token=t0ps3cret", "--journal", "\(folder)/journal"])
+        // The secret can come from a file as well (never from the plan).
+        try "t0ps3cret\n".write(toFile: "\(folder)/token", atomically: true, encoding: .utf8)
+        let again = try runbook(["apply", "p.json", "--set-file", "token=\(folder)/token", "--journal", "\(folder)/journal"])
         #expect(again.status == 2)
         #expect(again.stderr.contains("was applied already"))
     }
