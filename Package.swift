@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The shared state store (--state postgres://...); only PostgresStore imports it.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,22 +21,24 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
-        .target(name: "CSystem"),
+        // Not `CSystem`: swift-system (under swift-nio, under postgres-nio) has a target of that name.
+        .target(name: "CRunbookSystem", path: "Sources/CSystem"),
         .target(name: "Wire"),
         .target(name: "RunbookLanguage"),
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", .product(name: "Yams", package: "Yams")]),
         .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors", "Wire", "RunbookLanguage"]),
-        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire"]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "CRunbookSystem", "Wire"]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
         .target(name: "Journal", dependencies: ["RunEvents"]),
+        .target(name: "PostgresStore", dependencies: ["Journal", "RunEvents", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal",
+                "CRunbookSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +52,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Planning"]),
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "Journal", "RunEvents", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["RunbookCLI", "RunEvents", "Execution", "Checks", "Planning", "Inventory", "Transport", "TestSupport", "Wire"]),

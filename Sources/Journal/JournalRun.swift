@@ -8,6 +8,13 @@ public struct JournalRun: Sendable {
     /// Lines that could not be read (a torn last line after a crash or a full disk), said, never dropped silently.
     public var problems: [String]
 
+    /// A run read from another store (the shared PostgreSQL store keeps the same header and events).
+    public init(header: JournalHeader, events: [RunEvent], problems: [String] = []) {
+        self.header = header
+        self.events = events
+        self.problems = problems
+    }
+
     /// The run's result (exit status, duration), absent when the run was stopped at once or died.
     public var finished: (exitStatus: Int32, duration: Double)? {
         for event in events.reversed() {
