@@ -32,13 +32,17 @@ let package = Package(
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
-        .target(name: "Journal", dependencies: ["RunEvents"]),
-        .target(name: "PostgresStore", dependencies: ["Journal", "RunEvents", .product(name: "PostgresNIO", package: "postgres-nio")]),
-        .target(name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory"]),
+        .target(name: "StateStore", dependencies: ["RunEvents", "Wire"]),
+        .target(name: "Journal", dependencies: ["RunEvents", "StateStore"]),
+        .target(name: "PostgresStore", dependencies: ["StateStore", "RunEvents", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .target(
+            name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory", "StateStore"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "CRunbookSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "PostgresStore",
+                "CRunbookSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "StateStore",
+                "Wire",
+                "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,14 +3,20 @@ import Foundation
 import Planning
 import RunEvents
 import RunbookModel
+import StateStore
 import Supervisors
 import Transport
 import Wire
 
-/// An action that ran to completion on a host, kept for its undo and its cleanup.
+/// An action that may have changed a host (it completed, or failed or stopped half way), kept for its
+/// undo and its cleanup.
 struct CompletedAction: Sendable {
     var step: String
     var action: PlannedAction
+    /// Its ids in the write-ahead journal.
+    var id: ActionID
+    /// False when the action failed or was cut off: it may be done in part.
+    var completed = true
 }
 
 /// The order in which actions completed on a host (undo runs in reverse).
@@ -18,8 +24,14 @@ final class Ledger: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [CompletedAction] = []
 
-    func record(_ item: CompletedAction) { lock.withLock { items.append(item) } }
-    func record(_ items: [CompletedAction]) { lock.withLock { self.items.append(contentsOf: items) } }
+    /// A later attempt of the same action replaces the earlier one: one undo covers both.
+    func record(_ item: CompletedAction) {
+        lock.withLock {
+            items.removeAll { $0.step == item.step && $0.id.index == item.id.index }
+            items.append(item)
+        }
+    }
+    func record(_ items: [CompletedAction]) { for item in items { record(item) } }
     var all: [CompletedAction] { lock.withLock { items } }
     func removeAll() { lock.withLock { items.removeAll() } }
 }
@@ -187,13 +199,30 @@ final class HostRunner: @unchecked Sendable {
                         next += 1
                         continue actions
                     }
+                    let id = ActionID(host: context.host, step: step.name, index: next, attempt: attempt)
+                    let journaled = action.effect && context.journal != nil
+                    if journaled, let journal = context.journal,
+                        let problem = await journal.write(
+                            WriteAheadRecord(id: id, phase: .intent, work: .action, summary: action.summary, undo: action.undoCommands))
+                    {
+                        throw OperationFailure(message: "not started: \(problem)")
+                    }
                     if action.effect { touched.set() }
                     do throws(OperationFailure) {
                         for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
                     } catch {
+                        // It may have changed the host before failing: its guarded undo runs too.
+                        if action.effect { ledger.record(CompletedAction(step: step.name, action: action, id: id, completed: false)) }
+                        if journaled {
+                            _ = await context.journal?.write(
+                                WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: false, message: error.message))
+                        }
                         throw await withLogs(error, action)
                     }
-                    ledger.record(CompletedAction(step: step.name, action: action))
+                    if journaled {
+                        _ = await context.journal?.write(WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: true))
+                    }
+                    ledger.record(CompletedAction(step: step.name, action: action, id: id))
                     context.emit(.actionCompleted(step: step.name, index: next, action: action.summary, undoable: !action.undo.isEmpty))
                     next += 1
                 } catch {
@@ -307,6 +336,8 @@ final class HostRunner: @unchecked Sendable {
         for completed in ordered {
             var ok = true
             var message: String?
+            // Undos go on when the journal fails: stopping half way would leave more to undo by hand.
+            _ = await context.journal?.write(WriteAheadRecord(id: completed.id, phase: .intent, work: .undo, summary: completed.action.summary))
             for operation in completed.action.undo {
                 do throws(OperationFailure) {
                     try await operations.run(operation, step: completed.step, deadline: nil)
@@ -317,6 +348,8 @@ final class HostRunner: @unchecked Sendable {
                     break
                 }
             }
+            _ = await context.journal?.write(
+                WriteAheadRecord(id: completed.id, phase: .completion, work: .undo, summary: completed.action.summary, ok: ok, message: message))
             let description = completed.action.undo.map(\.display).joined(separator: " && ")
             context.emit(.undo(step: completed.step, action: completed.action.summary, commands: description, ok: ok, message: message))
         }

@@ -23,6 +23,8 @@ struct HostContext: Sendable {
     let redactor: Redactor
     let adapter: (any SupervisorAdapter)?
     let batch: Int?
+    /// The run's write-ahead journal (none with `--no-journal`).
+    var journal: WriteAheadJournal? = nil
 
     var host: String { plan.host }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Planning
 import RunEvents
+import StateStore
 import Supervisors
 import Transport
 
@@ -56,9 +57,15 @@ public final class RunExecutor: Sendable {
     let options: ExecutionOptions
     let bus: EventBus
     let stop: StopSignal
+    /// Where write-ahead records go (nil with `--no-journal`).
+    let store: (any StateStore)?
     public let inFlight = InFlight()
 
-    public init(plan: RunPlan, factory: TransportFactory, options: ExecutionOptions, bus: EventBus, stop: StopSignal = StopSignal()) {
+    public init(
+        plan: RunPlan, factory: TransportFactory, options: ExecutionOptions, bus: EventBus, stop: StopSignal = StopSignal(),
+        store: (any StateStore)? = nil
+    ) {
+        self.store = store
         self.plan = plan
         self.factory = factory
         self.options = options
@@ -239,9 +246,11 @@ public final class RunExecutor: Sendable {
     private func makeContext(_ host: HostPlan) -> HostContext {
         let adapter = host.supervisor.map { Supervisors.adapter(for: $0, command: host.supervisorCommand) }
         let batch = plan.rollout.batches.firstIndex { $0.contains(host.host) }.map { $0 + 1 }
-        return HostContext(
+        var context = HostContext(
             plan: host, transport: factory.transport(host: host.host, connection: host.connection), bus: bus,
             redactor: Redactor(secrets: host.secrets), adapter: adapter, batch: plan.rollout.batches.count > 1 ? batch : nil)
+        context.journal = store.map { WriteAheadJournal(store: $0, runID: plan.runID, stop: stop) }
+        return context
     }
 
     private func runHost(_ prepared: Prepared, batch: Int) async -> (HostOutcome, HostRunner) {
@@ -295,12 +304,14 @@ public final class RunExecutor: Sendable {
 }
 
 extension RunExecutor {
-    /// Undoes what a recorded run left done (`runbook rollback RUN`): on each host, the undo of the
-    /// given completed actions (step name and index, in order of completion), newest first, then the
-    /// rollback block. Hosts with nothing left are not touched. Exit status 0, or 3 when an undo failed.
-    public func rollBackRecorded(_ completed: [String: [(step: String, index: Int)]]) async -> RunSummary {
+    /// Undoes what a recorded run left possibly done (`runbook rollback RUN`): on each host, the
+    /// guarded undo of every outstanding action (completed, or announced and never completed),
+    /// newest first, then the rollback block. Hosts with nothing left are not touched. The undo
+    /// records go to the run's own journal, so a second `rollback RUN` finds nothing left.
+    /// Exit status 0, or 3 when an undo failed.
+    public func rollBackRecorded(_ outstanding: [String: [Outstanding]]) async -> RunSummary {
         let start = Date()
-        let hosts = plan.hosts.filter { !(completed[$0.host] ?? []).isEmpty }
+        let hosts = plan.hosts.filter { !(outstanding[$0.host] ?? []).isEmpty }
         let order = plan.hosts.map(\.host)
         RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hosts.map(\.host), batches: [hosts.map(\.host)])))
@@ -319,11 +330,12 @@ extension RunExecutor {
                         return HostOutcome(host: host.host, result: .failed, message: problem, left: [], changed: false, duration: 0)
                     }
                     let steps = Dictionary(host.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-                    let actions = (completed[host.host] ?? []).compactMap { record -> CompletedAction? in
-                        guard let step = steps[record.step], record.index < step.actions.count else { return nil }
-                        return CompletedAction(step: record.step, action: step.actions[record.index])
+                    let actions = (outstanding[host.host] ?? []).compactMap { item -> CompletedAction? in
+                        guard let step = steps[item.id.step], item.id.index < step.actions.count else { return nil }
+                        return CompletedAction(step: item.id.step, action: step.actions[item.id.index], id: item.id, completed: item.completed)
                     }
                     runner.ledger.record(actions)
+                    if actions.contains(where: \.action.effect) { runner.touched.set() }
                     let left = await runner.rollBack()
                     let result: HostResult = left.isEmpty ? .rolledBack : .rollbackFailed
                     let duration = Date().timeIntervalSince(begin)

@@ -128,7 +128,12 @@ struct ActionPlanner {
             let backup = "\"${PM2_HOME:-$HOME/.pm2}/dump.pm2.runbook-\(runID)\""
             return PlannedAction(
                 keyword: "save", summary: "save the process list (the previous dump is kept)", guards: [],
-                operations: [.shell(ShellCommand("if [ -f \(dump) ]; then cp -p \(dump) \(backup); else : > \(backup).none; fi && \(save)"), timeout: nil)],
+                operations: [
+                    .shell(
+                        ShellCommand(
+                            "if [ -e \(backup) ] || [ -e \(backup).none ]; then :; elif [ -f \(dump) ]; then cp -p \(dump) \(backup).tmp && mv -f \(backup).tmp \(backup); else : > \(backup).none; fi && \(save)"
+                        ), timeout: nil)
+                ],
                 undo: [
                     .shell(
                         ShellCommand("if [ -f \(backup) ]; then mv -f \(backup) \(dump); elif [ -f \(backup).none ]; then rm -f \(dump) \(backup).none; fi"),
@@ -153,7 +158,7 @@ struct ActionPlanner {
             let a = aside.quoted
             return PlannedAction(
                 keyword: "clean_cache", summary: "move \(path.display) aside to \(aside.display)", guards: [],
-                operations: [.shell("if [ -e " + p + " ]; then mv -T " + p + " " + a + "; fi", timeout: nil)],
+                operations: [.shell("if [ -e " + p + " ] && [ ! -e " + a + " ]; then mv -T " + p + " " + a + "; fi", timeout: nil)],
                 undo: [.shell("if [ -e " + a + " ]; then rm -rf " + p + " && mv -T " + a + " " + p + "; fi", timeout: nil)],
                 cleanup: ["rm -rf " + a])
         case .upload(let sourceExpr, let destinationExpr, let modeExpr):
@@ -165,6 +170,10 @@ struct ActionPlanner {
             }
             let temporary = destination.value + ".runbook-tmp-\(runID)"
             let backup = Rendered(Scripts.aside(destination.value, runID: runID)).quoted
+            // A marker says the file did not exist, and a copy is made under another name then renamed:
+            // the undo then knows what to put back whatever point the action reached, and does nothing twice.
+            let none = Rendered(Scripts.aside(destination.value, runID: runID) + ".none").quoted
+            let copy = Rendered(Scripts.aside(destination.value, runID: runID) + ".copy").quoted
             let d = destination.quoted
             let t = Rendered(temporary).quoted
             let chmod = mode.map { "chmod \($0) " + t.script + " && " } ?? ""
@@ -173,11 +182,17 @@ struct ActionPlanner {
                 operations: [
                     .upload(source: source.value, temporary: temporary, mode: mode),
                     .shell(
-                        chmod + "if [ -e " + d + " ]; then ln -f " + d + " " + backup + " || cp -p " + d + " " + backup + "; fi && mv -f " + t + " " + d,
+                        chmod + "if [ -e " + backup + " ] || [ -e " + none + " ]; then :; elif [ -e " + d + " ]; then ln -f " + d + " " + backup
+                            + " 2>/dev/null || { cp -p " + d + " " + copy + " && mv -f " + copy + " " + backup + "; }; else : > " + none + "; fi && mv -f "
+                            + t + " " + d,
                         timeout: nil),
                 ],
-                undo: [.shell("if [ -e " + backup + " ]; then mv -f " + backup + " " + d + "; else rm -f " + d + "; fi", timeout: nil)],
-                cleanup: ["rm -f " + backup])
+                undo: [
+                    .shell(
+                        "rm -f " + t + " " + copy + "; if [ -e " + backup + " ]; then if [ " + backup + " -ef " + d + " ]; then rm -f " + backup
+                            + "; else mv -f " + backup + " " + d + "; fi; elif [ -e " + none + " ]; then rm -f " + d + " " + none + "; fi", timeout: nil)
+                ],
+                cleanup: ["rm -f " + backup + " " + none])
         case .symlink(let linkExpr, let targetExpr):
             let link = try text(linkExpr)
             let target = try text(targetExpr)
@@ -189,14 +204,16 @@ struct ActionPlanner {
                 keyword: "symlink", summary: "point \(link.display) at \(target.display)", guards: [],
                 operations: [
                     .shell(
-                        "if [ -L " + l + " ]; then readlink " + l + " > " + state + "; elif [ -e " + l + " ]; then echo " + l
+                        "if [ -e " + state + " ] || [ -e " + none + " ]; then :; elif [ -L " + l + " ]; then readlink " + l + " > " + state
+                            + ".tmp && mv -f " + state + ".tmp " + state + "; elif [ -e " + l + " ]; then echo " + l
                             + " exists and is not a symlink >&2; false; else : > " + none + "; fi && ln -sfn " + target.quoted + " " + temporary
                             + " && mv -T " + temporary + " " + l, timeout: nil)
                 ],
                 undo: [
                     .shell(
-                        "if [ -f " + state + " ]; then ln -sfn \"$(cat " + state + ")\" " + temporary + " && mv -T " + temporary + " " + l
-                            + " && rm -f " + state + "; elif [ -e " + none + " ]; then rm -f " + l + " " + none + "; fi", timeout: nil)
+                        "rm -f " + temporary + " " + state + ".tmp; if [ -f " + state + " ]; then ln -sfn \"$(cat " + state + ")\" " + temporary
+                            + " && mv -T " + temporary + " " + l + " && rm -f " + state + "; elif [ -e " + none + " ]; then rm -f " + l + " " + none
+                            + "; fi", timeout: nil)
                 ],
                 cleanup: ["rm -f " + state + " " + none])
         case .waitForPort(let portExpr, let timeoutExpr):

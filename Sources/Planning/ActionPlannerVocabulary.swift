@@ -67,12 +67,15 @@ extension ActionPlanner {
         let backup = Rendered(value: Scripts.aside(path.value, runID: runID), display: Scripts.aside(path.display, runID: runID)).quoted
         let none = Rendered(value: Scripts.aside(path.value, runID: runID) + ".none", display: Scripts.aside(path.display, runID: runID) + ".none").quoted
         let temporary = Rendered(value: path.value + ".runbook-tmp-\(runID)", display: path.display + ".runbook-tmp-\(runID)").quoted
+        let copy = Rendered(value: Scripts.aside(path.value, runID: runID) + ".copy", display: Scripts.aside(path.display, runID: runID) + ".copy").quoted
         let awk = ShellQuote.quote(Scripts.envFileAwk(keys: set.map(\.key), unset: dropped))
         let edit: ShellCommand =
-            "if [ -e " + f + " ]; then cp -p " + f + " " + backup + "; else : > " + none + " && : > " + f + "; fi && " + assignments + "awk " + awk
+            "if [ -e " + backup + " ] || [ -e " + none + " ]; then :; elif [ -e " + f + " ]; then cp -p " + f + " " + copy + " && mv -f " + copy
+            + " " + backup + "; else : > " + none + " && : > " + f + "; fi && " + assignments + "awk " + awk
             + " " + f + " > " + temporary + " && cat " + temporary + " > " + f + " && rm -f " + temporary
         let undo: ShellCommand =
-            "if [ -e " + backup + " ]; then cat " + backup + " > " + f + " && touch -r " + backup + " " + f + " && rm -f " + backup
+            "rm -f " + temporary + " " + copy + "; if [ -e " + backup + " ]; then cat " + backup + " > " + f + " && touch -r " + backup + " " + f + " && rm -f "
+            + backup
             + "; elif [ -e " + none + " ]; then rm -f " + f + " " + none + "; fi"
         let changes = set.map { "\($0.key)" }.map { "set \($0)" } + dropped.map { "unset \($0)" }
         return PlannedAction(

@@ -65,8 +65,10 @@ extension PostgresStore {
         return try session.retrying(for: settings.retry) { sql in
             try sql.transaction { () throws -> [String: Int64] in
                 try sql.run("SELECT pg_advisory_xact_lock(\(PostgresStore.leaseLock))")
-                let held = try sql.run(PostgresQuery(unsafeSQL: "SELECT \(PostgresStore.leaseColumns) FROM runbook_leases WHERE host = ANY($1)", binds: binds(keys)))
-                    .map(PostgresStore.lease)
+                let held = try sql.run(
+                    PostgresQuery(unsafeSQL: "SELECT \(PostgresStore.leaseColumns) FROM runbook_leases WHERE host = ANY($1)", binds: binds(keys))
+                )
+                .map(PostgresStore.lease)
                 let refused = held.filter { lease in lease.runID != runID || !takeOver || !lease.expired }
                 guard refused.isEmpty else { throw LeaseRefused(leases: refused) }
                 var tokens: [String: Int64] = [:]

@@ -17,36 +17,42 @@ public enum Schema {
     /// Every migration, oldest first; the last one's version is the schema this binary knows.
     public static let migrations: [Migration] = [
         Migration(
-            version: 1, name: "runs and their events",
+            version: 1, name: "runs, their write-ahead records and events",
             statements: [
                 """
                 CREATE TABLE runbook_runs (
                     run_id text PRIMARY KEY,
                     header text NOT NULL,
                     runbook text NOT NULL,
-                    hosts text NOT NULL,
+                    pattern text NOT NULL,
+                    hosts text[] NOT NULL,
                     controller text NOT NULL,
+                    user_name text NOT NULL,
                     started_at timestamptz NOT NULL DEFAULT now(),
                     finished_at timestamptz,
-                    exit_status integer)
+                    exit_status integer,
+                    duration double precision)
                 """,
                 "CREATE INDEX runbook_runs_started ON runbook_runs (started_at DESC)",
+                "CREATE INDEX runbook_runs_hosts ON runbook_runs USING gin (hosts)",
+                // One ordered stream per run: write-ahead records (kind 'record') and events (kind 'event').
                 """
-                CREATE TABLE runbook_events (
+                CREATE TABLE runbook_entries (
                     run_id text NOT NULL REFERENCES runbook_runs ON DELETE CASCADE,
                     seq bigint NOT NULL,
-                    line text NOT NULL,
+                    kind text NOT NULL CHECK (kind IN ('record', 'event')),
+                    body text NOT NULL,
                     PRIMARY KEY (run_id, seq))
                 """,
                 // Watchers (`runbook watch`) LISTEN on one channel; the payload names the run.
                 """
-                CREATE FUNCTION runbook_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                CREATE FUNCTION runbook_entries_notify() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     PERFORM pg_notify('runbook_events', NEW.run_id);
                     RETURN NULL;
                 END $$
                 """,
-                "CREATE TRIGGER runbook_events_notify AFTER INSERT ON runbook_events FOR EACH ROW EXECUTE FUNCTION runbook_events_notify()",
+                "CREATE TRIGGER runbook_entries_notify AFTER INSERT ON runbook_entries FOR EACH ROW EXECUTE FUNCTION runbook_entries_notify()",
             ]),
         Migration(
             version: 2, name: "host leases",
@@ -93,6 +99,16 @@ public enum Schema {
                 applied.append(migration.version)
             }
             return applied
+        }
+    }
+
+    /// Refuses a database whose schema is newer than this binary knows, changing nothing.
+    static func check(_ sql: Statements) throws {
+        let version = try version(sql)
+        if version > current {
+            throw StoreError(
+                "the state store \(sql.location) has schema version \(version), newer than this runbook knows (\(current)): use a newer runbook, or another database"
+            )
         }
     }
 

@@ -68,7 +68,12 @@ final class StoreSession: @unchecked Sendable {
             connection = opened
             return opened
         } catch {
-            throw StoreError.from(error, at: location)
+            // Failing to connect is retried (the server restarting, refusing connections for a while),
+            // except for wrong credentials (28...) and a database that does not exist (3D000).
+            var failure = StoreError.from(error, at: location)
+            let state = (error as? PSQLError)?.serverInfo?[.sqlState] ?? ""
+            failure.retriable = !(state.hasPrefix("28") || state == "3D000" || (error as? PSQLError)?.code == .authMechanismRequiresPassword)
+            throw failure
         }
     }
 
@@ -118,6 +123,11 @@ final class StoreSession: @unchecked Sendable {
     /// The connection, for LISTEN (async), opened if needed.
     func connectionForListening() throws -> PostgresConnection {
         try lock.withLock { () throws(StoreError) -> PostgresConnection in try open() }
+    }
+
+    deinit {
+        // postgres-nio asserts that a connection is closed before it goes: keep it until it is.
+        if let connection { connection.close().whenComplete { _ in _ = connection } }
     }
 
     func close() {

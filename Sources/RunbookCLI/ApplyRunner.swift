@@ -5,6 +5,8 @@ import Inventory
 import Journal
 import Planning
 import RunEvents
+import StateStore
+import Wire
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
 struct ApplyRunner {
@@ -18,18 +20,22 @@ struct ApplyRunner {
         // A channel that fails is recorded in the journal (a note), from the writer's thread.
         let json = options.format == .json
         let writer = OutputWriter(live: live, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { message in bus.emit(RunEvent(.note(message))) })
-        var journal: JournalWriter?
+        var journal: LocalJournal?
         if !options.noJournal {
-            do throws(Journal.WriteError) {
-                journal = try Journal.record(journalHeader(), in: Journal.folder(explicit: options.journal), bus: bus) { problem in
-                    // Called under the bus's lock: queue the message, never emit from here.
-                    stop.halt(because: "the journal failed: \(problem)")
-                    writer.line("error: \(problem): starting no new change; hosts in flight roll back", .result, to: .stderr)
-                }
+            let store = LocalJournal(folder: Journal.folder(explicit: options.journal)) { problem in
+                // Possibly called under the bus's lock: queue the message, never emit from here.
+                stop.halt(because: "the journal failed: \(problem)")
+                writer.line("error: \(problem): starting no new change; hosts in flight roll back", .result, to: .stderr)
+            }
+            do throws(StateStoreError) {
+                try await store.create(runHeader())
             } catch {
                 Output.error("error: \(error.description); nothing ran (`--no-journal` runs without one, and `runbook rollback` cannot undo such a run)")
                 throw ExitStatus.usage
             }
+            let runID = plan.runID
+            bus.subscribe { event in store.record(event, to: runID) }
+            journal = store
         }
         writer.start()
         var reporter: TextReporter?
@@ -46,8 +52,8 @@ struct ApplyRunner {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         let executor = RunExecutor(
             plan: plan, factory: TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home),
-            options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop)
-        let interrupts = Interrupts(stop: stop, executor: executor, writer: writer, journal: journal)
+            options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop, store: journal)
+        let interrupts = Interrupts(stop: stop, executor: executor, writer: writer, journal: journal, runID: plan.runID)
         interrupts.install()
         let summary = await executor.run()
         if let reporter {
@@ -64,7 +70,10 @@ struct ApplyRunner {
         let final = status
         MainThread.onInterrupt { _exit(final) }
         await writer.finish()
-        journal?.close()
+        if let journal {
+            try? await journal.finish(plan.runID, exitStatus: status, duration: summary.duration)
+            _ = try? await journal.prune(RetentionPolicy(keep: options.journalKeepCount))
+        }
         if writer.lost > 0 { Output.error("runbook: \(writer.lost) result line(s) could not be written on any channel") }
         if status != 0 { throw ExitCode(status) }
     }
@@ -84,17 +93,22 @@ struct ApplyRunner {
             .joined(separator: "\n")
     }
 
-    /// What the journal needs to show this run and undo it later; secret `--set` values are masked.
-    func journalHeader() -> JournalHeader {
+    /// What the journal needs to show this run and undo it later: each host's resolved values (its
+    /// address, port, user, and a digest of its planned steps, which holds every variable the
+    /// runbook reads); secret `--set` values are masked.
+    func runHeader() -> RunHeader {
         let path = URL(fileURLWithPath: options.file).standardizedFileURL.path
         let bytes = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))) ?? []
         var set = options.overrides
-        for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = "••••" }
-        return JournalHeader(
-            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: JournalHeader.digest(bytes),
-            hosts: journalHosts,
-            inventory: inventoryPaths,
-            sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, set: set, release: plan.release)
+        for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = secretMask }
+        let sources = inventoryPaths.map { $0.split(separator: "\n").map(String.init) } ?? []
+        var inventoryBytes: [UInt8] = []
+        for source in sources { inventoryBytes += Array(source.utf8) + ((try? [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))) ?? []) }
+        return RunHeader(
+            runID: plan.runID, runbook: plan.runbook.name, runbookPath: path, runbookDigest: Journal.digest(bytes), pattern: journalHosts,
+            inventorySources: sources, inventoryDigest: Journal.digest(inventoryBytes),
+            sshConfig: options.sshConfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, hosts: plan.hosts.map(RunRecords.record),
+            parameters: set, release: plan.release, controller: ProcessInfo.processInfo.hostName, user: Journal.userName)
     }
 }
 
@@ -105,9 +119,11 @@ final class Interrupts: Sendable {
     let stop: StopSignal
     let executor: RunExecutor
     let writer: OutputWriter
-    let journal: JournalWriter?
+    let journal: LocalJournal?
+    let runID: String
 
-    init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: JournalWriter?) {
+    init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: LocalJournal?, runID: String) {
+        self.runID = runID
         self.stop = stop
         self.executor = executor
         self.writer = writer
@@ -127,8 +143,8 @@ final class Interrupts: Sendable {
         }
         let hosts = executor.inFlight.names
         let unknown = hosts.isEmpty ? "no host" : hosts.joined(separator: ", ")
-        journal?.append(RunEvent(.note("stopped at once (second Ctrl-C); state unknown on: \(unknown)")).jsonLine)
-        journal?.close()
+        journal?.record(RunEvent(.note("stopped at once (second Ctrl-C); state unknown on: \(unknown)")), to: runID)
+        journal?.flush(runID)
         writer.line(
             "\nstopped at once. State unknown on: \(unknown)"
                 + (hosts.isEmpty ? "" : "; their locks stay: check them, then `runbook unlock --hosts \(hosts.joined(separator: ","))`"), .result,

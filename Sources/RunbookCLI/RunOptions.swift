@@ -70,6 +70,14 @@ struct RunOptions: ParsableArguments {
     )
     var noJournal = false
 
+    @Option(help: "Keep the newest N runs in the journal; older finished runs are removed when a run ends (default: RUNBOOK_JOURNAL_KEEP, else 1000).")
+    var journalKeep: Int?
+
+    /// `--journal-keep`, else `RUNBOOK_JOURNAL_KEEP`, else 1000.
+    var journalKeepCount: Int {
+        journalKeep ?? ProcessInfo.processInfo.environment["RUNBOOK_JOURNAL_KEEP"].flatMap { Int($0) } ?? 1000
+    }
+
     @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
     var sshConfig: String?
 

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Execution
+import Foundation
+import Inventory
+import Journal
+import Planning
+import RunEvents
+import StateStore
+import Wire
+
+/// `runbook rollback RUN`: undo what a run (an interrupted or dead one too) left possibly done.
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback", abstract: "Undo what a run left done, newest first, from its journal.")
+
+    @Argument(help: "The run id (a unique prefix is enough).")
+    var runID: String
+
+    @Option(name: .customLong("set"), help: "Give a secret parameter again: --set name=value (the journal never holds secrets).")
+    var assignments: [String] = []
+
+    @Option(help: "Only these hosts of the run (names or globs, comma-separated).")
+    var hosts: String?
+
+    @Flag(help: "Print the undo commands, byte for byte as they would be sent, and change nothing.")
+    var dryRun = false
+
+    @OptionGroup var journalOption: JournalOption
+
+    @Option(help: "Output: text or json.")
+    var format: OutputFormat = .text
+
+    @Flag(help: "Trust and record host keys not yet in known_hosts.")
+    var acceptNewHostKeys = false
+
+    func run() async throws {
+        let folder = journalOption.folder
+        let record = try await JournalOption.load(runID, folder: folder)
+        let header = record.header
+        for problem in record.problems { Output.error("journal: \(problem)") }
+        if RunLiveness.isAlive(header.runID) {
+            Output.error("error: run \(header.runID) is still running on this machine: Ctrl-C it (it rolls back), or wait for it to end")
+            throw ExitStatus.usage
+        }
+        let wanted = hosts.map { $0.split(separator: ",").map(String.init) }
+        var outstanding = record.outstanding.filter { host, _ in wanted.map { $0.contains { Glob.matches($0, host) } } ?? true }
+        outstanding = outstanding.filter { !$0.value.isEmpty }
+        if outstanding.isEmpty {
+            Output.print("run \(header.runID) left nothing done\(wanted == nil ? "" : " on those hosts"): every action it started was undone")
+            return
+        }
+        // The backups of a passed host were removed after its verification: its undos would find nothing.
+        let passed = passedHosts(record).intersection(outstanding.keys)
+        if !passed.isEmpty {
+            Output.error(
+                "error: run \(header.runID) passed on \(passed.sorted().joined(separator: ", ")) and removed what it had moved aside there: those hosts cannot be put back from this run; nothing was changed"
+            )
+            throw ExitStatus.usage
+        }
+        let plan = try replan(header)
+        try check(plan, against: header, outstanding: outstanding)
+        if dryRun {
+            printUndos(plan, outstanding: outstanding)
+            return
+        }
+        try await execute(plan, header: header, folder: folder, outstanding: outstanding)
+    }
+
+    func passedHosts(_ record: StoredRun) -> Set<String> {
+        var result: Set<String> = []
+        for event in record.events {
+            guard let host = event.host, case .hostFinished(let outcome, _, _, _) = event.kind else { continue }
+            if outcome == .ok { result.insert(host) } else { result.remove(host) }
+        }
+        return result
+    }
+
+    /// The run planned again from its recorded runbook, inventory sources, values, run id and release.
+    func replan(_ header: RunHeader) throws -> RunPlan {
+        let bytes = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: header.runbookPath)))) ?? []
+        guard Journal.digest(bytes) == header.runbookDigest else {
+            Output.error("error: \(header.runbookPath) changed since run \(header.runID) (or is gone): its undo commands would not be the ones of that run")
+            throw ExitStatus.usage
+        }
+        var overrides = header.parameters
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else { throw ValidationError("--set takes name=value, not `\(assignment)`") }
+            overrides[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        if let masked = overrides.first(where: { $0.value == secretMask }) {
+            Output.error("error: run \(header.runID) set the secret parameter `\(masked.key)`; give it again with --set \(masked.key)=...")
+            throw ExitStatus.usage
+        }
+        let runbook = try RunbookFiles.loadOrExit(header.runbookPath)
+        let pattern = HostPattern(header.pattern)
+        let inventory = try InventoryFiles.load(explicit: header.inventorySources, runbookPath: header.runbookPath, pattern: pattern)
+        let ssh = try InventoryFiles.sshConfig(header.sshConfig)
+        do {
+            return try Planner(
+                runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: overrides, rollout: RolloutOverrides(), runID: header.runID,
+                release: header.release
+            ).plan(hosts: pattern)
+        } catch {
+            Output.error(error.description)
+            throw ExitStatus.usage
+        }
+    }
+
+    /// Refuses, changing nothing, when a host's values today differ from the recorded ones, or an
+    /// undo would send other bytes than the ones recorded when its action was announced.
+    func check(_ plan: RunPlan, against header: RunHeader, outstanding: [String: [Outstanding]]) throws {
+        var problems: [String] = []
+        for (host, items) in outstanding.sorted(by: { $0.key < $1.key }) {
+            guard let today = plan.hosts.first(where: { $0.host == host }) else {
+                problems.append("\(host): not in the inventory \(header.inventorySources.joined(separator: ", ")) any more")
+                continue
+            }
+            if let recorded = header.hosts.first(where: { $0.name == host }) {
+                let differences = RunRecords.differences(recorded, RunRecords.record(today))
+                if !differences.isEmpty { problems.append("\(host): its values changed since the run: " + differences.joined(separator: ", ")) }
+            }
+            for item in items {
+                let planned = today.steps.first { $0.name == item.id.step }.flatMap {
+                    $0.actions.indices.contains(item.id.index) ? $0.actions[item.id.index] : nil
+                }
+                if planned?.undoCommands != item.undo {
+                    problems.append("\(host): the undo of \(item.summary) (step \(item.id.step)) would not be the one recorded")
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            Output.error("error: rollback of run \(header.runID) refused, nothing was changed:\n  " + problems.joined(separator: "\n  "))
+            throw ExitStatus.usage
+        }
+    }
+
+    func printUndos(_ plan: RunPlan, outstanding: [String: [Outstanding]]) {
+        for host in plan.hosts where outstanding[host.host] != nil {
+            Output.print("\(host.host):")
+            for item in (outstanding[host.host] ?? []).reversed() where !item.undo.isEmpty {
+                Output.print("  undo \(item.id.step) #\(item.id.index) (\(item.summary))\(item.completed ? "" : ", started and never completed"):")
+                for command in item.undo {
+                    let bytes = command.shown
+                    Output.print("    exec request: \(bytes.request)")
+                    for line in bytes.stdin.split(separator: "\n", omittingEmptySubsequences: false) { Output.print("    | \(line)") }
+                }
+            }
+            if !host.rollback.isEmpty { Output.print("  then the rollback block: " + host.rollback.map(\.summary).joined(separator: "; ")) }
+        }
+    }
+
+    func execute(_ plan: RunPlan, header: RunHeader, folder: String, outstanding: [String: [Outstanding]]) async throws {
+        let bus = EventBus()
+        let json = format == .json
+        let writer = OutputWriter(live: false, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { bus.emit(RunEvent(.note($0))) })
+        writer.start()
+        // The undos go on when the journal fails: stopping half way would leave more to undo by hand.
+        let journal = LocalJournal(folder: folder) { problem in
+            writer.line("warning: \(problem); the undos go on, but a later `runbook rollback \(header.runID)` will not know of them", .result, to: .stderr)
+        }
+        do throws(StateStoreError) {
+            try journal.reopen(header.runID)
+            bus.subscribe { event in
+                // The rollback's own run and host results stay out: the journal keeps the original run's.
+                switch event.kind {
+                case .undo, .actionSkipped, .note: journal.record(event, to: header.runID)
+                default: break
+                }
+            }
+        } catch {
+            Output.error("warning: \(error.description)")
+        }
+        var reporter: TextReporter?
+        switch format {
+        case .json: JSONReporter.attach(to: bus, writer: writer)
+        case .text:
+            let text = TextReporter(live: false, writer: writer)
+            text.attach(to: bus)
+            reporter = text
+        }
+        let executor = RunExecutor(
+            plan: plan, factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), options: ExecutionOptions(),
+            bus: bus, store: journal)
+        let summary = await executor.rollBackRecorded(outstanding)
+        if let reporter {
+            reporter.finish()
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:]))
+        }
+        await writer.finish()
+        journal.close(header.runID)
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    }
+}
