@@ -145,3 +145,86 @@ import Testing
         #expect(ambiguous.stderr.contains("--journal and --state"))
     }
 }
+
+/// The store goes away mid-run: a short outage is retried and the run ends as if nothing happened;
+/// a longer one than the bound stops new changes and rolls the hosts back.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct StoreOutageTests {
+    let runbook = """
+        runbook "outage" do
+          param :dir, type: :path, default: "/tmp"
+          step :first do
+            run "touch #{dir}/first", undo: "rm -f #{dir}/first"
+          end
+          step :wait, after: :first do
+            run "sleep 3"
+          end
+          step :last, after: :wait do
+            run "touch #{dir}/last", undo: "rm -f #{dir}/last"
+          end
+        end
+        """
+
+    func environment(_ password: String) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = try workFolder("home")
+        environment["PGPASSWORD"] = password
+        environment["RUNBOOK_LEASE_TTL"] = "6"
+        environment["RUNBOOK_LEASE_HEARTBEAT"] = "0.5"
+        environment.removeValue(forKey: "RUNBOOK_STATE")
+        return environment
+    }
+
+    /// Refuses new connections to the database and ends the open ones, for `seconds`.
+    func outage(_ url: String, seconds: Double) throws {
+        let name = String(url.split(separator: "/").last ?? "")
+        try TestPostgres.psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try TestPostgres.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)'")
+        Thread.sleep(forTimeInterval: seconds)
+        try TestPostgres.psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+    }
+
+    func started(_ fleet: Fleet) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if fleet.dirs.allSatisfy({ FileManager.default.fileExists(atPath: "\($0)/first") }) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func aShortOutageIsRetried() async throws {
+        let fleet = try Fleet(2)
+        let files = try FleetFiles(fleet, runbook: runbook)
+        let database = try TestPostgres.database()
+        var environment = try environment(database.password)
+        environment["RUNBOOK_STATE_RETRY"] = "8"
+        let run = try BackgroundProcess(
+            files.arguments + ["--state", database.url], log: "\(files.folder)/run.out", output: true, environment: environment)
+        #expect(try await started(fleet))
+        try outage(database.url, seconds: 1.5)
+        let status = run.waitForExit()
+        let output = try String(contentsOfFile: "\(files.folder)/run.out", encoding: .utf8)
+        #expect(status == 0, "\(output)")
+        #expect(fleet.dirs.allSatisfy { FileManager.default.fileExists(atPath: "\($0)/last") })
+        let show = try runProcess([runbookBinary, "history", "--state", database.url], environment: environment)
+        #expect(show.stdout.contains("exit 0"), "\(show)")
+    }
+
+    @Test func anOutagePastTheBoundStopsNewChanges() async throws {
+        let fleet = try Fleet(2)
+        let files = try FleetFiles(fleet, runbook: runbook)
+        let database = try TestPostgres.database()
+        var environment = try environment(database.password)
+        environment["RUNBOOK_STATE_RETRY"] = "1"
+        let run = try BackgroundProcess(
+            files.arguments + ["--state", database.url], log: "\(files.folder)/run.out", output: true, environment: environment)
+        #expect(try await started(fleet))
+        try outage(database.url, seconds: 6)
+        let status = run.waitForExit()
+        let output = try String(contentsOfFile: "\(files.folder)/run.out", encoding: .utf8)
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("state store"), "\(output)")
+        #expect(fleet.dirs.allSatisfy { !FileManager.default.fileExists(atPath: "\($0)/last") })
+        #expect(fleet.dirs.allSatisfy { !FileManager.default.fileExists(atPath: "\($0)/first") }, "\(output)")
+    }
+}
