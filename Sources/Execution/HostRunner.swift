@@ -211,11 +211,21 @@ final class HostRunner: @unchecked Sendable {
                     do throws(OperationFailure) {
                         for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
                     } catch {
-                        // It may have changed the host before failing: its guarded undo runs too.
-                        if action.effect { ledger.record(CompletedAction(step: step.name, action: action, id: id, completed: false)) }
+                        // A built-in action may have changed the host before failing: its guarded undo runs
+                        // too. A `run` command's undo is for a command that completed: it does not.
+                        let guarded = action.keyword != "run"
+                        if action.effect && guarded {
+                            ledger.record(CompletedAction(step: step.name, action: action, id: id, completed: false))
+                        }
                         if journaled {
                             _ = await context.journal?.write(
                                 WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: false, message: error.message))
+                            if !guarded {
+                                _ = await context.journal?.write(
+                                    WriteAheadRecord(
+                                        id: id, phase: .completion, work: .undo, summary: action.summary, ok: true,
+                                        message: "not undone: the command failed, and its undo is for a command that completed"))
+                            }
                         }
                         throw await withLogs(error, action)
                     }

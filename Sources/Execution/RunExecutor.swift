@@ -304,6 +304,9 @@ public final class RunExecutor: Sendable {
 }
 
 extension RunExecutor {
+    /// The note `rollback RUN` records for each host it visited: the run's lock there is released.
+    public static let releasedNote = "rollback: the run's lock on this host is released"
+
     /// Undoes what a recorded run left possibly done (`runbook rollback RUN`): on each host, the
     /// guarded undo of every outstanding action (completed, or announced and never completed),
     /// newest first, then the rollback block. Hosts with nothing left are not touched. The undo
@@ -311,7 +314,8 @@ extension RunExecutor {
     /// Exit status 0, or 3 when an undo failed.
     public func rollBackRecorded(_ outstanding: [String: [Outstanding]]) async -> RunSummary {
         let start = Date()
-        let hosts = plan.hosts.filter { !(outstanding[$0.host] ?? []).isEmpty }
+        // A host listed with nothing outstanding is visited only to take and release the run's lock.
+        let hosts = plan.hosts.filter { outstanding[$0.host] != nil }
         let order = plan.hosts.map(\.host)
         RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hosts.map(\.host), batches: [hosts.map(\.host)])))
@@ -350,6 +354,9 @@ extension RunExecutor {
             outcomes[name] = HostOutcome(host: name, result: .notStarted, message: "nothing left to undo", left: [], changed: false, duration: 0)
         }
         await finishAll(prepared.values.map(\.runner), release: true)
+        for entry in prepared.values where entry.problem == nil && entry.lockHolder == nil {
+            entry.runner.context.emit(.note(Self.releasedNote))
+        }
         let failed = outcomes.values.contains { $0.result == .rollbackFailed || $0.result == .failed }
         return finish(outcomes, order: order, status: failed ? 3 : 0, stoppedBy: nil, start: start)
     }

@@ -28,17 +28,20 @@ extension LocalJournal {
             if torn { lines.removeLast() }
             // The window's first line may be cut: it is read again with the next, larger window.
             if start > 0 { lines.removeFirst() }
-            var ends: [String: IndexLine.End] = [:]
+            // End lines are decoded only for the runs listed: a filter that matches little stays fast.
+            var ends: [String: ArraySlice<UInt8>] = [:]
             var found: [RunListing] = []
             let needle = query.host.map { Array("\"\($0)\"".utf8) }
             for line in lines.reversed() {
-                if let needle, line.starts(with: Array("{\"run\"".utf8)), !contains(line, needle) { continue }
-                guard let entry = try? decoder.decode(IndexLine.self, from: Data(line)) else { continue }
-                if let end = entry.end { ends[end.runID] = end }
-                guard var run = entry.run else { continue }
+                if line.starts(with: Self.endPrefix) {
+                    if let id = Self.runID(in: line) { ends[id] = line }
+                    continue
+                }
+                if let needle, !contains(line, needle) { continue }
+                guard var run = try? decoder.decode(IndexLine.self, from: Data(line)).run else { continue }
                 if let host = query.host, !run.hosts.contains(host) { continue }
                 guard access("\(folder)/\(run.runID).jsonl", F_OK) == 0 else { continue }
-                if let end = ends[run.runID] {
+                if let raw = ends[run.runID], let end = try? decoder.decode(IndexLine.self, from: Data(raw)).end {
                     run.exitStatus = end.exitStatus
                     run.duration = end.duration
                 }
@@ -50,15 +53,38 @@ extension LocalJournal {
         }
     }
 
-    private func contains(_ line: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, line.count >= needle.count else { return false }
-        var index = line.startIndex
-        while index <= line.endIndex - needle.count {
-            if line[index] == first && line[index..<index + needle.count].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
+    static let endPrefix = Array("{\"end\"".utf8)
+
+    /// The value of `"run_id"` in a raw index line, without decoding it.
+    static func runID(in line: ArraySlice<UInt8>) -> String? {
+        let key = Array("\"run_id\":".utf8)
+        guard let at = find(key, in: line) else { return nil }
+        var start = at + key.count
+        while start < line.endIndex && (line[start] == UInt8(ascii: " ") || line[start] == UInt8(ascii: "\"")) { start += 1 }
+        var end = start
+        while end < line.endIndex && line[end] != UInt8(ascii: "\"") { end += 1 }
+        return String(decoding: line[start..<end], as: UTF8.self)
     }
+
+    /// Where `needle` starts in `line` (memchr and memcmp: fast even in an unoptimized build).
+    static func find(_ needle: [UInt8], in line: ArraySlice<UInt8>) -> Int? {
+        guard let first = needle.first else { return nil }
+        return line.withUnsafeBytes { haystack -> Int? in
+            needle.withUnsafeBytes { pattern -> Int? in
+                guard let base = haystack.baseAddress, let key = pattern.baseAddress else { return nil }
+                var offset = 0
+                while offset + pattern.count <= haystack.count {
+                    guard let hit = memchr(base + offset, Int32(first), haystack.count - offset - pattern.count + 1) else { return nil }
+                    let at = UnsafeRawPointer(hit) - base
+                    if memcmp(base + at, key, pattern.count) == 0 { return line.startIndex + at }
+                    offset = at + 1
+                }
+                return nil
+            }
+        }
+    }
+
+    private func contains(_ line: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool { Self.find(needle, in: line) != nil }
 
     /// The run whose id is `id`, or the one run whose id starts with it.
     func resolve(_ id: String) throws(StateStoreError) -> String {

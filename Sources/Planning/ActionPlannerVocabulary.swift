@@ -70,7 +70,8 @@ extension ActionPlanner {
         let copy = Rendered(value: Scripts.aside(path.value, runID: runID) + ".copy", display: Scripts.aside(path.display, runID: runID) + ".copy").quoted
         let awk = ShellQuote.quote(Scripts.envFileAwk(keys: set.map(\.key), unset: dropped))
         let edit: ShellCommand =
-            "if [ -e " + backup + " ] || [ -e " + none + " ]; then :; elif [ -e " + f + " ]; then cp -p " + f + " " + copy + " && mv -f " + copy
+            "if [ -e " + backup + " ] || [ -e " + none + " ]; then [ -e " + f + " ] || : > " + f + "; elif [ -e " + f + " ]; then cp -p " + f + " " + copy
+            + " && mv -f " + copy
             + " " + backup + "; else : > " + none + " && : > " + f + "; fi && " + assignments + "awk " + awk
             + " " + f + " > " + temporary + " && cat " + temporary + " > " + f + " && rm -f " + temporary
         let undo: ShellCommand =

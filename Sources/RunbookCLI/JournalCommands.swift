@@ -90,10 +90,12 @@ struct ShowCommand: AsyncParsableCommand {
             let undoable = (outstanding[host] ?? []).filter { !$0.undo.isEmpty }
             if !undoable.isEmpty {
                 let inFlight = undoable.filter { !$0.completed }.count
-                Output.print(
-                    "  \(undoable.count) action(s) with an undo not undone"
-                        + (inFlight > 0 ? " (\(inFlight) of them started and never completed: possibly done)" : "")
-                        + ": `runbook rollback \(header.runID)` undoes them")
+                let completed = undoable.count - inFlight
+                let what = [
+                    completed > 0 ? "\(completed) completed action(s) with an undo not undone" : nil,
+                    inFlight > 0 ? "\(inFlight) action(s) started and never completed (possibly done)" : nil,
+                ].compactMap { $0 }.joined(separator: ", ")
+                Output.print("  \(what): `runbook rollback \(header.runID)` undoes them")
             }
         }
     }

@@ -44,7 +44,12 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let wanted = hosts.map { $0.split(separator: ",").map(String.init) }
         var outstanding = record.outstanding.filter { host, _ in wanted.map { $0.contains { Glob.matches($0, host) } } ?? true }
-        outstanding = outstanding.filter { !$0.value.isEmpty }
+        // Actions without an undo (a `run` with none) have nothing to take back.
+        outstanding = outstanding.mapValues { $0.filter { !$0.undo.isEmpty } }.filter { !$0.value.isEmpty }
+        // Hosts the run never finished may still hold its lock: they are visited too, to release it.
+        for host in unfinishedHosts(record) where outstanding[host] == nil && (wanted.map { $0.contains { Glob.matches($0, host) } } ?? true) {
+            outstanding[host] = []
+        }
         if outstanding.isEmpty {
             Output.print("run \(header.runID) left nothing done\(wanted == nil ? "" : " on those hosts"): every action it started was undone")
             // Shared state: hosts a dead run left leased are free again.
@@ -66,6 +71,21 @@ struct RollbackCommand: AsyncParsableCommand {
             return
         }
         try await execute(plan, header: header, outstanding: outstanding)
+    }
+
+    /// Hosts of a run without a result: a dead controller may have left its lock there.
+    func unfinishedHosts(_ record: StoredRun) -> [String] {
+        guard record.exitStatus == nil else { return [] }
+        var finished: Set<String> = []
+        for event in record.events {
+            guard let host = event.host else { continue }
+            switch event.kind {
+            case .hostFinished: finished.insert(host)
+            case .note(let text) where text == RunExecutor.releasedNote: finished.insert(host)
+            default: continue
+            }
+        }
+        return record.header.hosts.map(\.name).filter { !finished.contains($0) }
     }
 
     func passedHosts(_ record: StoredRun) -> Set<String> {

@@ -70,7 +70,7 @@ let everyEventRunbook = """
         let run = try runProcess(files.withJournal + ["--format", "json"])
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         try run.stdout.write(toFile: "\(files.folder)/events.json", atomically: true, encoding: .utf8)
-        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: files.journal).first)
+        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: files.journal).first { $0.hasSuffix(".jsonl") })
         try Self.validator.write(toFile: "\(files.folder)/validate.py", atomically: true, encoding: .utf8)
         let check = try runProcess([python, "\(files.folder)/validate.py", Self.schemaPath, "\(files.folder)/events.json", "\(files.journal)/\(journal)"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")

@@ -83,7 +83,7 @@ var runbookBinary: String {
 
         // The journal knows what the run left done; `runbook rollback RUN` undoes it.
         #expect(fleet.touched(0))
-        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/journal").first)
+        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/journal").first { $0.hasSuffix(".jsonl") })
         let runID = String(journal.dropLast(".jsonl".count))
         let show = try runProcess([runbookBinary, "show", runID, "--journal", "\(folder)/journal"])
         #expect(show.stdout.contains("h0: no result"), "\(show.stdout)")
