@@ -162,7 +162,8 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
     /// Makes every queued entry of the run durable (at most the retry bound); returns the problem, if any.
     @discardableResult
     public func flush(_ runID: String) -> String? {
-        writer(runID)?.flush(within: settings.retry) ?? failure
+        // The second Ctrl-C calls this just before `_exit`: a store that does not answer gets 2 s.
+        writer(runID)?.flush(within: min(settings.retry, 2)) ?? failure
     }
 
     public func finish(_ runID: String, exitStatus: Int32, duration: Double) async throws(StateStoreError) {

@@ -140,6 +140,11 @@ import Testing
         #expect(running.waitForExit() == 0)
         #expect(watched.status == 0, "\(watched)")
         for index in 0..<3 { #expect(watched.stdout.contains("h\(index)  ✓ wait"), "\(watched.stdout)") }
+        // RUNBOOK_STATE names the store when no flag does; --journal wins over it.
+        var fromEnvironment = second
+        fromEnvironment.environment["RUNBOOK_STATE"] = database.url
+        #expect(try run([runbookBinary, "history"], as: fromEnvironment).stdout.contains(runID))
+        #expect(!(try run([runbookBinary, "history", "--journal", "\(second.home)/journal"], as: fromEnvironment).stdout.contains(runID)))
         let ambiguous = try run([runbookBinary, "history", "--state", database.url, "--journal", "/tmp"], as: second)
         #expect(ambiguous.status == 2)
         #expect(ambiguous.stderr.contains("--journal and --state"))

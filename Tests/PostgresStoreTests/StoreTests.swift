@@ -158,3 +158,38 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
         #expect(try await store.list(RunQuery(limit: 10)).count == 3)
     }
 }
+
+@Suite struct ConnectionTests {
+    func usesTLS(_ store: PostgresStore) throws -> Bool? {
+        try store.session.with { try $0.run("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.decode(Bool.self) }
+    }
+
+    /// The test cluster offers TLS: the default (prefer) uses it, `sslmode=disable` does not.
+    @Test func tlsWhenTheServerOffersIt() throws {
+        let (url, password) = try TestPostgres.database()
+        let preferred = try PostgresStore(url: url, environment: ["PGPASSWORD": password], home: "/nonexistent")
+        defer { preferred.close() }
+        #expect(try usesTLS(preferred) == true)
+        let plain = try PostgresStore(url: url + "?sslmode=disable", environment: ["PGPASSWORD": password], home: "/nonexistent")
+        defer { plain.close() }
+        #expect(try usesTLS(plain) == false)
+    }
+
+    /// The password comes from ~/.pgpass when PGPASSWORD is not set; without either, the message says where to put it.
+    @Test func passwordFromPgpass() throws {
+        let (url, password) = try TestPostgres.database()
+        let home = NSTemporaryDirectory() + "pgpass-home-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        do {
+            _ = try PostgresStore(url: url, environment: [:], home: home)
+            Issue.record("connected without a password")
+        } catch {
+            #expect(error.description.contains("PGPASSWORD") || error.description.contains("password"), "\(error)")
+        }
+        try "127.0.0.1:*:*:runbook:\(password)\n".write(toFile: home + "/.pgpass", atomically: true, encoding: .utf8)
+        chmod(home + "/.pgpass", 0o600)
+        let store = try PostgresStore(url: url, environment: [:], home: home)
+        store.close()
+    }
+}
