@@ -151,6 +151,32 @@ import Testing
     }
 }
 
+extension SharedStateTests {
+    /// `unlock --force --state` removes a live run's lease; the run notices at its next heartbeat,
+    /// starts no new change and rolls back (the fencing a lease gives).
+    @Test func aRemovedLeaseStopsItsRun() async throws {
+        let fleet = try Fleet(2)
+        let files = try FleetFiles(fleet, runbook: runbook.replacingOccurrences(of: "#{ENV_SLEEP}", with: "4"))
+        let database = try TestPostgres.database()
+        let first = try controller("a", database: database)
+        let second = try controller("b", database: database)
+        let running = try BackgroundProcess(
+            files.arguments + ["--state", database.url], log: "\(files.folder)/first.out", output: true, environment: first.environment)
+        #expect(try await waitUntil(20) { (0..<2).allSatisfy(fleet.touched) })
+        let hostArguments = ["--hosts", "h0", "-i", "\(files.folder)/hosts.ini", "--ssh-config", "\(files.folder)/ssh_config", "--state", database.url]
+        let kept = try run([runbookBinary, "unlock"] + hostArguments, as: second)
+        #expect(kept.stdout.contains("h0 is held by run "), "\(kept)")
+        #expect(kept.stdout.contains("(kept: `--force` removes it)"))
+        let removed = try run([runbookBinary, "unlock", "--force"] + hostArguments, as: second)
+        #expect(removed.stdout.contains("h0: lease removed (held by run "), "\(removed)")
+        let status = running.waitForExit()
+        let output = try String(contentsOfFile: "\(files.folder)/first.out", encoding: .utf8)
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("the lease on ") && output.contains("was lost"), "\(output)")
+        #expect(!(0..<2).contains(where: fleet.touched), "\(output)")
+    }
+}
+
 /// The store goes away mid-run: a short outage is retried and the run ends as if nothing happened;
 /// a longer one than the bound stops new changes and rolls the hosts back.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct StoreOutageTests {
