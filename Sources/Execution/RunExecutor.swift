@@ -81,6 +81,8 @@ public final class RunExecutor: Sendable {
         var runner: HostRunner
         var problem: String?
         var lockHolder: String?
+        /// The connection failed: the host ends `unreachable`, not `failed`.
+        var unreachable = false
     }
 
     public func run() async -> RunSummary {
@@ -88,6 +90,10 @@ public final class RunExecutor: Sendable {
         let hostNames = plan.hosts.map(\.host)
         RunLiveness.hold(plan.runID)
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hostNames, batches: plan.rollout.batches)))
+        // Skipped known_hosts lines and keys recorded by --accept-new-host-keys become notes of the run.
+        let notices = bus
+        SSHNotices.setHandler { text in notices.emit(RunEvent(.note(text))) }
+        defer { SSHNotices.setHandler(nil) }
         var outcomes: [String: HostOutcome] = [:]
         let prepared = await prepare()
         let refused = prepared.values.filter { $0.lockHolder != nil }.sorted { $0.runner.context.host < $1.runner.context.host }
@@ -159,10 +165,12 @@ public final class RunExecutor: Sendable {
         return RunSummary(outcomes: outcomes, order: order, exitStatus: status, stoppedBy: stoppedBy, duration: duration)
     }
 
-    /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is unknown.
+    /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is
+    /// unknown; 4 the only failures are unreachable hosts (Ansible's 4, which it also gives when others failed).
     static func exitStatus(_ results: [HostResult]) -> Int32 {
         if results.contains(where: { $0 == .rollbackFailed || $0 == .unknown }) { return 3 }
         if results.contains(where: { $0 == .failed || $0 == .rolledBack || $0 == .precheckFailed }) { return 1 }
+        if results.contains(.unreachable) { return 4 }
         return 0
     }
 
@@ -183,7 +191,7 @@ public final class RunExecutor: Sendable {
                     do throws(TransportError) {
                         try await context.transport.connect()
                     } catch {
-                        return Prepared(runner: runner, problem: "unreachable: \(error.message)")
+                        return Prepared(runner: runner, problem: error.message, unreachable: true)
                     }
                     guard let start = host.start else { return Prepared(runner: runner) }
                     switch await HostLock.start(start, context: context, wait: wait, stop: self.stop) {
@@ -265,8 +273,8 @@ public final class RunExecutor: Sendable {
             return (HostOutcome(host: context.host, result: result, message: message, left: left, changed: changed, duration: duration), runner)
         }
         if let problem = prepared.problem {
-            // Unreachable (or the lock could not be written): counts as failed; nothing was changed.
-            return finish(.failed, problem, changed: false)
+            // Unreachable, or the lock could not be written: counts as failed for the budget; nothing was changed.
+            return finish(prepared.unreachable ? .unreachable : .failed, problem, changed: false)
         }
         // Done with a host whose changes are final (its lock released, its connection closed now, not
         // at the end of a long rollout); with rollback: :fleet it may still be rolled back, so it waits.
@@ -330,8 +338,9 @@ extension RunExecutor {
                     let begin = Date()
                     context.emit(.hostStarted)
                     if let problem = entry.problem ?? entry.lockHolder.map({ "locked by \($0)" }) {
-                        context.emit(.hostFinished(result: .failed, message: problem, left: [], duration: 0))
-                        return HostOutcome(host: host.host, result: .failed, message: problem, left: [], changed: false, duration: 0)
+                        let result: HostResult = entry.unreachable ? .unreachable : .failed
+                        context.emit(.hostFinished(result: result, message: problem, left: [], duration: 0))
+                        return HostOutcome(host: host.host, result: result, message: problem, left: [], changed: false, duration: 0)
                     }
                     let steps = Dictionary(host.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
                     let actions = (outstanding[host.host] ?? []).compactMap { item -> CompletedAction? in
@@ -357,7 +366,7 @@ extension RunExecutor {
         for entry in prepared.values where entry.problem == nil && entry.lockHolder == nil {
             entry.runner.context.emit(.note(Self.releasedNote))
         }
-        let failed = outcomes.values.contains { $0.result == .rollbackFailed || $0.result == .failed }
+        let failed = outcomes.values.contains { $0.result == .rollbackFailed || $0.result == .failed || $0.result == .unreachable }
         return finish(outcomes, order: order, status: failed ? 3 : 0, stoppedBy: nil, start: start)
     }
 }

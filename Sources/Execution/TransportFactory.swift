@@ -8,6 +8,7 @@ public struct TransportFactory: Sendable {
     public var home: String
     public var agentSocket: String?
     public var passphrase: String?
+    private let environment: [String: String]
     /// Makes every host's transport instead (the dry-run printer, tests).
     public var override: (@Sendable (String) -> any Transport)?
 
@@ -16,6 +17,7 @@ public struct TransportFactory: Sendable {
         self.home = home
         agentSocket = environment["SSH_AUTH_SOCK"]
         passphrase = environment["RUNBOOK_KEY_PASSPHRASE"]
+        self.environment = environment
     }
 
     public func transport(host: String, connection: HostConnection) -> any Transport {
@@ -25,40 +27,56 @@ public struct TransportFactory: Sendable {
     }
 
     func settings(host: String, connection: HostConnection) -> SSHSettings {
-        let accept = acceptNewHostKeys || ["accept-new", "no", "off"].contains(connection.strictHostKeyChecking.lowercased())
-        var settings = SSHSettings(
-            name: host, address: connection.address, port: connection.port, user: connection.user, identityFiles: connection.identityFiles,
-            knownHostsFiles: connection.knownHostsFiles, acceptNewHostKeys: accept, connectTimeout: Double(connection.connectTimeout),
-            serverAliveInterval: Double(connection.serverAliveInterval), serverAliveCountMax: connection.serverAliveCountMax,
-            proxyCommand: connection.proxyCommand, agentSocket: agentSocket, passphrase: passphrase, home: home)
-        if let jump = connection.proxyJump, let hop = Self.parseJump(jump, defaultUser: connection.user) {
-            var jumpSettings = settings
-            jumpSettings.name = "\(host) (jump \(hop.address))"
-            jumpSettings.address = hop.address
-            jumpSettings.port = hop.port
-            jumpSettings.user = hop.user
-            jumpSettings.proxyCommand = nil
-            jumpSettings.jump = .none
-            settings.jump = .through(jumpSettings)
+        var settings = plain(name: host, connection: connection)
+        if let problem = connection.jumpProblem {
+            settings.jump = .invalid(problem)
+            return settings
+        }
+        // Every hop reached through the one before it; only the first may have its own ProxyCommand.
+        var previous: SSHSettings.Jump = .none
+        for (index, hop) in connection.jumpHosts.enumerated() {
+            var hopSettings = plain(name: "\(host) (jump \(index + 1): \(hop.address))", connection: hop)
+            if index > 0 { hopSettings.proxyCommand = nil }
+            hopSettings.jump = previous
+            previous = .through(hopSettings)
+        }
+        if !connection.jumpHosts.isEmpty {
+            settings.jump = previous
             settings.proxyCommand = nil
         }
         return settings
     }
 
-    /// `[user@]host[:port]`; only the first hop of a comma-separated ProxyJump list is used.
-    static func parseJump(_ text: String, defaultUser: String) -> (user: String, address: String, port: Int)? {
-        guard let first = text.split(separator: ",").first.map(String.init), !first.isEmpty, first.lowercased() != "none" else { return nil }
-        var rest = first
-        var user = defaultUser
-        if let at = rest.lastIndex(of: "@") {
-            user = String(rest[..<at])
-            rest = String(rest[rest.index(after: at)...])
-        }
-        var port = 22
-        if let colon = rest.lastIndex(of: ":"), let value = Int(rest[rest.index(after: colon)...]) {
-            port = value
-            rest = String(rest[..<colon])
-        }
-        return (user, rest, port)
+    /// Asks, once per encrypted key file and before any connection, the passphrases the hosts'
+    /// keys need (none when RUNBOOK_KEY_PASSPHRASE is set, or ssh-agent holds the key).
+    public func preparePassphrases(for connections: [HostConnection]) {
+        guard passphrase == nil, override == nil else { return }
+        let remote = connections.filter { !$0.isLocal }
+        let files = remote.flatMap { [$0] + $0.jumpHosts }.flatMap(\.identityFiles)
+        let agents = Set(remote.flatMap { [$0] + $0.jumpHosts }.map { agent($0.identityAgent) })
+        KeyPassphrases.shared.prepare(files: files, agentSocket: agents.compactMap { $0 }.first)
+    }
+
+    private func plain(name: String, connection: HostConnection) -> SSHSettings {
+        let accept = acceptNewHostKeys || ["accept-new", "no", "off"].contains(connection.strictHostKeyChecking.lowercased())
+        var settings = SSHSettings(
+            name: name, address: connection.address, port: connection.port, user: connection.user, identityFiles: connection.identityFiles,
+            knownHostsFiles: connection.knownHostsFiles, acceptNewHostKeys: accept, connectTimeout: Double(connection.connectTimeout),
+            serverAliveInterval: Double(connection.serverAliveInterval), serverAliveCountMax: connection.serverAliveCountMax,
+            proxyCommand: connection.proxyCommand, agentSocket: agent(connection.identityAgent), passphrase: passphrase, home: home)
+        settings.identitiesOnly = connection.identitiesOnly
+        settings.globalKnownHostsFiles = connection.globalKnownHostsFiles
+        settings.hashKnownHosts = connection.hashKnownHosts
+        settings.hostKeyAlias = connection.hostKeyAlias
+        return settings
+    }
+
+    /// IdentityAgent as ssh reads it: `none`, `SSH_AUTH_SOCK` or `$NAME` (that variable), or a path.
+    private func agent(_ identityAgent: String?) -> String? {
+        guard let identityAgent else { return agentSocket }
+        if identityAgent.lowercased() == "none" { return nil }
+        if identityAgent == "SSH_AUTH_SOCK" { return agentSocket }
+        if identityAgent.hasPrefix("$"), !identityAgent.hasPrefix("${") { return environment[String(identityAgent.dropFirst())] }
+        return identityAgent
     }
 }

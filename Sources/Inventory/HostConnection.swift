@@ -17,12 +17,25 @@ public struct HostConnection: Sendable, Hashable {
     public var connectTimeout: Int
     public var serverAliveInterval: Int
     public var serverAliveCountMax: Int
+    /// Known-hosts files read after `knownHostsFiles` (GlobalKnownHostsFile); never written.
+    public var globalKnownHostsFiles: [String] = []
+    /// IdentityAgent: a socket path, `none`, or `SSH_AUTH_SOCK` (nil: the environment's).
+    public var identityAgent: String?
+    /// HashKnownHosts: new known_hosts entries are written hashed.
+    public var hashKnownHosts = false
+    /// HostKeyAlias: the name looked up in known_hosts instead of the address.
+    public var hostKeyAlias: String?
+    /// The ProxyJump hosts, first (outermost) to last, each resolved from ssh_config on its own.
+    public var jumpHosts: [HostConnection] = []
+    /// Why the jump hosts could not be resolved (a loop), reported when connecting.
+    public var jumpProblem: String?
 
     /// `ansible_become` (or `-b`): commands run through sudo as `becomeUser`.
     public var become = false
     /// `ansible_become_user`; root when unset.
     public var becomeUser = "root"
-    /// `-o IdentitiesOnly=yes` in the inventory's ssh arguments.
+    /// IdentitiesOnly (ssh_config or `-o` in the inventory's ssh arguments): only agent keys that
+    /// match `identityFiles` are offered.
     public var identitiesOnly = false
 
     /// The connection of the controller itself.
@@ -43,43 +56,36 @@ public struct HostConnection: Sendable, Hashable {
             return nil
         }
         let options = (try? ConnectionVariables.sshOptions(variables).get()) ?? []
-        func option(_ keyword: String) -> String? { options.first { $0.keyword == keyword }?.value }
-        func expand(_ path: String) -> String { path.hasPrefix("~/") ? home + path.dropFirst() : path }
         var connection: HostConnection
         if ConnectionVariables.isLocal(variables) {
             connection = .local(user: localUser)
         } else {
             let inventoryAddress = variable("ansible_host", "ansible_ssh_host")
-            let inventoryUser = variable("ansible_user", "ansible_ssh_user") ?? option("User")
-            let inventoryPort = (variable("ansible_port", "ansible_ssh_port") ?? option("Port")).flatMap { Int($0) }
-            // ssh_config is matched against the name ssh would be given: the address when set, else the name.
+            let inventoryUser = variable("ansible_user", "ansible_ssh_user")
+            let inventoryPort = variable("ansible_port", "ansible_ssh_port").flatMap { Int($0) }
+            // ssh_config is matched against the name ssh would be given (the address when set, else the
+            // name); the inventory's user and port act as ssh's -l and -p, its `-o` options as -o: all
+            // are read before the config files, so they win (first value wins).
             let sshName = inventoryAddress ?? name
-            let ssh = sshConfig.settings(for: sshName, user: inventoryUser, port: inventoryPort)
-            var identities: [String] = []
-            if let key = variable("ansible_ssh_private_key_file", "ansible_private_key_file") { identities.append(expand(key)) }
-            identities += options.filter { $0.keyword == "IdentityFile" }.map { expand($0.value) }
-            identities += ssh.identityFiles
-            let knownFromOption = option("UserKnownHostsFile").map { $0.split(separator: " ").map { expand(String($0)) } }
-            let knownHosts = knownFromOption ?? (ssh.userKnownHostsFiles.isEmpty ? [home + "/.ssh/known_hosts"] : ssh.userKnownHostsFiles)
-            // Of ProxyJump and ProxyCommand ssh uses whichever it reads first: the options come first.
-            let firstProxy = options.first { $0.keyword == "ProxyJump" || $0.keyword == "ProxyCommand" }
-            var proxyJump = variable("ansible_ssh_proxy_jump") ?? ssh.proxyJump
-            var proxyCommand = variable("ansible_ssh_proxy_command") ?? ssh.proxyCommand
-            if let firstProxy {
-                proxyJump = firstProxy.keyword == "ProxyJump" ? firstProxy.value : nil
-                proxyCommand = firstProxy.keyword == "ProxyCommand" ? firstProxy.value : nil
-                if proxyJump?.lowercased() == "none" { proxyJump = nil }
-                if proxyCommand?.lowercased() == "none" { proxyCommand = nil }
+            let ssh = sshConfig.settings(for: sshName, user: inventoryUser, port: inventoryPort, options: options.map { ($0.keyword, $0.value) })
+            connection = fromSSH(
+                ssh, identityFile: variable("ansible_ssh_private_key_file", "ansible_private_key_file"), config: sshConfig, home: home,
+                localUser: localUser)
+            if let jump = variable("ansible_ssh_proxy_jump"), !options.contains(where: { $0.keyword == "ProxyJump" || $0.keyword == "ProxyCommand" }) {
+                var withJump = ssh
+                withJump.jumpHops = SSHJump.parse(jump) ?? []
+                withJump.proxyJump = jump
+                let (hosts, problem) = sshConfig.jumpHosts(of: withJump)
+                connection.proxyJump = jump
+                connection.proxyCommand = nil
+                connection.jumpHosts = hosts.map { fromSSH($0, identityFile: nil, config: sshConfig, home: home, localUser: localUser, jumps: false) }
+                connection.jumpProblem = problem
             }
-            connection = HostConnection(
-                isLocal: false, address: option("HostName") ?? inventoryAddress ?? ssh.hostName ?? name,
-                port: inventoryPort ?? ssh.port ?? 22, user: inventoryUser ?? ssh.user ?? localUser, identityFiles: identities,
-                proxyJump: proxyJump, proxyCommand: proxyCommand, knownHostsFiles: knownHosts,
-                strictHostKeyChecking: option("StrictHostKeyChecking") ?? ssh.strictHostKeyChecking ?? "yes",
-                connectTimeout: option("ConnectTimeout").flatMap { Int($0) } ?? ssh.connectTimeout ?? 10,
-                serverAliveInterval: option("ServerAliveInterval").flatMap { Int($0) } ?? ssh.serverAliveInterval ?? 0,
-                serverAliveCountMax: option("ServerAliveCountMax").flatMap { Int($0) } ?? ssh.serverAliveCountMax ?? 3)
-            connection.identitiesOnly = ["yes", "true"].contains(option("IdentitiesOnly")?.lowercased() ?? "")
+            if let command = variable("ansible_ssh_proxy_command"), !options.contains(where: { $0.keyword == "ProxyJump" || $0.keyword == "ProxyCommand" }) {
+                connection.proxyCommand = command
+                connection.proxyJump = nil
+                connection.jumpHosts = []
+            }
         }
         connection.become = ConnectionVariables.become(variables) ?? false
         connection.becomeUser = variable("ansible_become_user") ?? "root"

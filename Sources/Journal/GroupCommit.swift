@@ -14,6 +14,8 @@ final class GroupCommit: @unchecked Sendable {
         var fd: Int32
         var bytes: [UInt8]
         var done: (@Sendable (Int32?) -> Void)?
+        /// Synced before `done` is told (events are written, not synced, one by one).
+        var sync = true
     }
 
     private let condition = NSCondition()
@@ -26,7 +28,7 @@ final class GroupCommit: @unchecked Sendable {
 
     /// Queues `bytes` for `fd`; `done` is called once they are written and, if `durable`, synced
     /// (with nil, or the errno that stopped them).
-    func submit(_ fd: Int32, _ bytes: [UInt8], done: (@Sendable (Int32?) -> Void)?) {
+    func submit(_ fd: Int32, _ bytes: [UInt8], sync: Bool = true, done: (@Sendable (Int32?) -> Void)?) {
         condition.lock()
         if !started {
             started = true
@@ -34,7 +36,7 @@ final class GroupCommit: @unchecked Sendable {
             thread.name = "runbook-journal"
             thread.start()
         }
-        pending.append(Pending(fd: fd, bytes: bytes, done: done))
+        pending.append(Pending(fd: fd, bytes: bytes, done: done, sync: sync))
         condition.signal()
         condition.unlock()
     }
@@ -72,7 +74,7 @@ final class GroupCommit: @unchecked Sendable {
             for item in batch {
                 if bytes[item.fd] == nil { order.append(item.fd) }
                 bytes[item.fd, default: []].append(contentsOf: item.bytes)
-                if item.done != nil { wantsSync.insert(item.fd) }
+                if item.done != nil && item.sync { wantsSync.insert(item.fd) }
             }
             for fd in order where failed[fd] == nil {
                 if let error = Descriptor.writeAll(fd, bytes[fd] ?? []) {

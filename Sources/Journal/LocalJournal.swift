@@ -123,7 +123,11 @@ public final class LocalJournal: StateStore, @unchecked Sendable {
     /// Queues one event without waiting (the event bus calls this under its lock).
     public func record(_ event: RunEvent, to runID: String) {
         guard failure == nil, let fd = lock.withLock({ events[runID] }) else { return }
-        GroupCommit.shared.submit(fd, Array((event.jsonLine + "\n").utf8), done: nil)
+        // Not synced one by one, but a failed write (a full disk) stops new changes like a failed record.
+        let path = self.path(runID, "jsonl")
+        GroupCommit.shared.submit(fd, Array((event.jsonLine + "\n").utf8), sync: false) { [self] error in
+            if let error { _ = fail("cannot write the journal \(path): \(Descriptor.describe(error))") }
+        }
     }
 
     /// Makes every queued line of the run durable; returns the problem, if any (no async: the second

@@ -9,7 +9,7 @@ import StateStore
 extension LocalJournal {
     /// Reads `runs.index` from its end, a growing window at a time, until `query.limit` runs are found:
     /// the cost follows the runs listed, not the runs kept. Runs whose files were pruned are skipped.
-    func listNow(_ query: RunQuery) -> [RunListing] {
+    public func listNow(_ query: RunQuery) -> [RunListing] {
         let indexPath = "\(folder)/runs.index"
         let fd = open(indexPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }

@@ -9,6 +9,8 @@ public enum HostResult: String, Sendable, Codable, CaseIterable {
     case precheckFailed = "precheck_failed"
     /// Failed and left as it is (`--no-rollback`, or `rollback: :none`).
     case failed
+    /// Could not be connected to (or logged in to): nothing ran, nothing was changed.
+    case unreachable
     case notStarted = "not_started"
     /// Interrupted a second time while work was in flight: state unknown.
     case unknown

@@ -14,6 +14,18 @@ struct ApplyCommand: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        // A saved plan is told from a runbook by its content: a JSON document with `schema_version`.
+        let saved: SavedPlan?
+        do {
+            saved = try SavedPlan.load(options.file)
+        } catch {
+            Output.error("error: \(error)")
+            throw ExitStatus.usage
+        }
+        if let saved {
+            try await SavedPlans.apply(saved, path: options.file, given: options)
+            return
+        }
         if dryRun || check {
             try PlanCommand.printPlan(options)
             return

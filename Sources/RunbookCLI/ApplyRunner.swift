@@ -7,6 +7,7 @@ import Planning
 import PostgresStore
 import RunEvents
 import StateStore
+import Transport
 import Wire
 
 /// Runs a plan on its hosts and reports it as the chosen format; exits with the spec's status.
@@ -15,9 +16,16 @@ struct ApplyRunner {
     var plan: RunPlan
 
     func run() async throws {
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        let factory = TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home)
+        SSHNotices.debug = options.verbose >= 3
+        // Passphrases are asked here, once per key file, before the live display starts.
+        factory.preparePassphrases(for: plan.hosts.map(\.connection))
         let bus = EventBus()
         let stop = StopSignal()
-        let live = options.format == .text && Output.isTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        let environment = ProcessInfo.processInfo.environment
+        let live = options.format == .text && Output.isTerminal && environment["TERM"] != "dumb"
+        let palette = Palette.resolve(options.color, json: options.format == .json, terminal: Output.isTerminal, environment: environment)
         // A channel that fails is recorded in the journal (a note), from the writer's thread.
         let json = options.format == .json
         let writer = OutputWriter(live: live, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { message in bus.emit(RunEvent(.note(message))) })
@@ -52,20 +60,33 @@ struct ApplyRunner {
             journal = store
         }
         writer.start()
+        LogSink.shared.attach(writer, palette: palette)
+        defer { LogSink.shared.detach() }
+        if journal != nil { CLILog.notes.info("journal: \(Journal.folder(explicit: options.journal))/\(plan.runID).jsonl") }
+        for host in plan.hosts {
+            let connection = host.connection
+            let via = connection.proxyJump.map { " via \($0)" } ?? ""
+            let how = connection.isLocal ? "local, no SSH" : "ssh \(connection.user)@\(connection.address):\(connection.port)\(via)"
+            CLILog.notes.info("\(how)", metadata: ["host": "\(host.host)"])
+        }
         var reporter: TextReporter?
         switch options.format {
         case .json: JSONReporter.attach(to: bus, writer: writer)
         case .text:
-            let text = TextReporter(live: live, writer: writer)
+            let rollsBack = !options.noRollback && plan.rollout.rollback != "none"
+            let graph = Dictionary(
+                plan.hosts.map { host in
+                    (host.host, Set(host.steps.map(\.name) + host.verifications.map { LiveView.key($0.name, check: true) }))
+                }, uniquingKeysWith: { first, _ in first })
+            let text = TextReporter(live: live, writer: writer, palette: palette, verbose: options.verbose, rollsBack: rollsBack, graph: graph)
             text.attach(to: bus)
             reporter = text
         }
         for fd in ProcessSetup.closedAtStart.sorted() where fd != STDIN_FILENO {
             bus.emit(RunEvent(.note("\(fd == STDOUT_FILENO ? "standard output" : "standard error") was closed when runbook started")))
         }
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
         let executor = RunExecutor(
-            plan: plan, factory: TransportFactory(acceptNewHostKeys: options.acceptNewHostKeys, home: home),
+            plan: plan, factory: factory,
             options: ExecutionOptions(rollback: !options.noRollback, forks: options.forks), bus: bus, stop: stop, store: journal)
         let interrupts = Interrupts(stop: stop, executor: executor, writer: writer, journal: journal, runID: plan.runID)
         interrupts.install()
@@ -73,7 +94,7 @@ struct ApplyRunner {
         if let reporter {
             reporter.finish()
             let steps = Dictionary(plan.hosts.map { ($0.host, $0.steps.count) }, uniquingKeysWith: { first, _ in first })
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: steps))
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: steps, palette: palette))
         }
         var status = summary.exitStatus
         if let failure = journal?.failure {

@@ -6,7 +6,7 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Parse and validate runbooks; exit 0 when all are valid, 2 otherwise.")
 
-    @Argument(help: "Runbook files to check.")
+    @Argument(help: "Runbook files to check.", completion: .file(extensions: ["rb"]))
     var files: [String]
 
     func run() throws {

@@ -8,7 +8,7 @@ extension GraphRenderer.Format: ExpressibleByArgument {}
 struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print the step graph as dot or Mermaid.")
 
-    @Argument(help: "The runbook file.")
+    @Argument(help: "The runbook file.", completion: .file(extensions: ["rb"]))
     var file: String
 
     @Option(help: "dot or mermaid.")

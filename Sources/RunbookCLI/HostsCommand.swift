@@ -9,13 +9,15 @@ struct HostsCommand: ParsableCommand {
     @Argument(help: "A host pattern (default: all).")
     var pattern: String = "all"
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).",
+        completion: .file())
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects.")
     var limit: String?
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.", completion: .file())
     var sshConfig: String?
 
     @Option(help: "Output: text or json.")

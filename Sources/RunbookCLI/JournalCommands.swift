@@ -45,14 +45,25 @@ struct HistoryCommand: AsyncParsableCommand {
 
 /// `runbook show RUN`: one run from the journal: every host, its steps, output tail and undo.
 struct ShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run from the journal, or a saved plan.")
 
-    @Argument(help: "The run id (a unique prefix is enough).")
+    @Argument(help: "The run id (a unique prefix is enough), or a plan file saved with `runbook plan -o`.", completion: JournalOption.runIDs)
     var runID: String
 
     @OptionGroup var journalOption: JournalOption
 
     func run() async throws {
+        if FileManager.default.fileExists(atPath: runID) {
+            do {
+                if let saved = try SavedPlan.load(runID) {
+                    Output.print(saved.text, terminator: "")
+                    return
+                }
+            } catch {
+                Output.error("error: \(error)")
+                throw ExitStatus.usage
+            }
+        }
         let record = try await journalOption.load(runID)
         let header = record.header
         Output.print("run \(header.runID): \(header.runbook) (\(header.runbookPath)) on --hosts \(header.pattern)")
@@ -103,7 +114,7 @@ struct ShowCommand: AsyncParsableCommand {
 
 /// `--journal PATH`, shared by the commands that read the journal.
 struct JournalOption: ParsableArguments {
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     // Shared state (SharedState.swift).
@@ -132,4 +143,10 @@ struct JournalOption: ParsableArguments {
     }
 
     var folder: String { Journal.folder(explicit: journal) }
+
+    /// Completes a run id from the journal named on the command line so far, else the default one.
+    static let runIDs = CompletionKind.custom { words, _, _ in
+        let explicit = words.firstIndex(of: "--journal").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+        return LocalJournal(folder: Journal.folder(explicit: explicit)).listNow(RunQuery(limit: 200)).map(\.runID)
+    }
 }

@@ -6,7 +6,7 @@ import RunbookModel
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runbooks in a folder (default: runbooks/).")
 
-    @Argument(help: "The folder to list.")
+    @Argument(help: "The folder to list.", completion: .directory)
     var directory: String = "runbooks"
 
     func run() throws {

@@ -3,11 +3,13 @@ import CRunbookSystem
 import Foundation
 import Journal
 
-/// The exit statuses of the spec: 0 passed, 1 rolled back or stopped early, 2 usage or validation, 3 rollback failed, 130 interrupted.
+/// The exit statuses of docs/execution.md: 0 passed, 1 rolled back or stopped early, 2 usage or
+/// validation, 3 rollback failed, 4 only unreachable hosts failed, 130 interrupted.
 enum ExitStatus {
     static let failed = ExitCode(1)
     static let usage = ExitCode(2)
     static let rollbackFailed = ExitCode(3)
+    static let unreachable = ExitCode(4)
     static let interrupted = ExitCode(130)
 }
 

@@ -8,14 +8,23 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Save the plan to this file (mode 0600) for `runbook apply PLAN`.")
+    var out: String?
+
+    @Flag(help: "Print every byte each host can receive: exec requests and standard input, in order.")
+    var full = false
+
     func run() throws {
-        try PlanCommand.printPlan(options)
+        try PlanCommand.printPlan(options, full: full, out: out)
     }
 
-    static func printPlan(_ options: RunOptions) throws {
+    static func printPlan(_ options: RunOptions, full: Bool = false, out: String? = nil) throws {
         let plan = try options.makePlan()
+        if let out { try SavedPlans.save(plan, options: options, to: out) }
         switch options.format {
-        case .text: Output.print(PlanPrinter.text(plan), terminator: "")
+        case .text:
+            Output.print(PlanPrinter.text(plan, full: full), terminator: "")
+            if let out { Output.print("saved to \(out): `runbook apply \(out)` runs exactly this, as run \(plan.runID)") }
         case .json: Output.print(try PlanPrinter.json(plan), terminator: "")
         }
         // Shared state: say which planned hosts another run holds (apply would be refused on them).

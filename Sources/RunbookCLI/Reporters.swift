@@ -2,24 +2,31 @@ import Execution
 import Foundation
 import RunEvents
 
-/// Writes run events as text: plain timestamped lines, or on a terminal a live block of one line per
-/// host (current step, elapsed time, spinner) under the log of what happened. Lines go to an
-/// `OutputWriter`, so a reader that stops never holds up the run.
+/// Writes run events as text: plain timestamped lines, or on a terminal a live block (see `LiveView`)
+/// under the log of what happened, coloured when the palette says so. Lines go to an `OutputWriter`,
+/// so a reader that stops never holds up the run.
 final class TextReporter: @unchecked Sendable {
     private let lock = NSLock()
     private let live: Bool
     private let writer: OutputWriter
-    private var hosts: [String] = []
-    /// What each running host is doing: its running steps (several at once) with their start times.
-    private var current: [String: [(step: String, since: Date)]] = [:]
-    private var finished: [String: String] = [:]
+    private let palette: Palette
+    /// `-v` and more: the live log also shows each step's pass and each skip.
+    private let verbose: Int
+    private var view = LiveView()
     private var frame = 0
     private var timer: Task<Void, Never>?
-    private let started = Date()
+    /// Set by `finish()`: nothing is drawn after it, so no block is left under the summary.
+    private var done = false
 
-    init(live: Bool, writer: OutputWriter) {
+    /// `graph`: each host's steps and verifications (`LiveView.key`), so that a pause between two
+    /// steps is not taken for the end.
+    init(live: Bool, writer: OutputWriter, palette: Palette = .none, verbose: Int = 0, rollsBack: Bool = true, graph: [String: Set<String>] = [:]) {
         self.live = live
         self.writer = writer
+        self.palette = palette
+        self.verbose = verbose
+        view.rollsBack = rollsBack
+        view.graph = graph
     }
 
     func attach(to bus: EventBus) {
@@ -34,73 +41,69 @@ final class TextReporter: @unchecked Sendable {
         }
     }
 
+    /// Stops drawing and removes the live block for good (a tick of the timer after this draws nothing).
     func finish() {
+        lock.withLock { done = true }
         timer?.cancel()
         writer.setLive(nil)
     }
 
     private func handle(_ event: RunEvent) {
         lock.withLock {
+            view.handle(event)
             let host = event.host ?? ""
+            let name = palette.paint(host, .bold)
+            // Progress the live block shows by itself is logged without a terminal, or with -v.
+            let progress = !live || verbose > 0
             switch event.kind {
             case .runStarted(let runbook, let runID, let hosts, let batches):
-                self.hosts = hosts
                 log(
                     event,
                     "run \(runID): \(runbook) on \(hosts.count) host\(hosts.count == 1 ? "" : "s")" + (batches.count > 1 ? " in \(batches.count) batches" : ""))
             case .batchStarted(let index, let hosts, let canary):
-                log(event, "── batch \(index)\(canary ? " (canary)" : ""): \(hosts.joined(separator: ", "))")
-            case .hostStarted:
-                current[host] = []
+                log(event, palette.paint("── batch \(index)\(canary ? " (canary)" : ""): \(hosts.joined(separator: ", "))", .cyan))
+            case .hostStarted: break
             case .stepStarted(let step, let attempt):
-                current[host, default: []].append((step, Date()))
-                if !live { log(event, "\(host)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : ""), .progress) }
+                if !live { log(event, "\(name)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : ""), .progress) }
             case .stepSkipped(let step, let reason):
-                current[host]?.removeAll { $0.step == step }
-                log(event, "\(host)  ↷ \(step): \(reason)")
+                log(event, "\(name)  \(palette.paint("↷", .dim)) \(step): \(reason)")
             case .actionCompleted: break
             case .actionSkipped(let step, let action, let reason):
-                if !live { log(event, "\(host)  ↷ \(step): \(action): \(reason)", .progress) }
+                if progress { log(event, "\(name)  \(palette.paint("↷", .dim)) \(step): \(action): \(reason)", .progress) }
             case .stepFinished(let step, let ok, _, let duration, let message):
-                current[host]?.removeAll { $0.step == step }
                 if ok {
-                    if !live { log(event, "\(host)  ✓ \(step) (\(Self.seconds(duration)))", .progress) }
+                    if progress { log(event, "\(name)  \(palette.paint("✓", .green)) \(step) (\(Self.seconds(duration)))", .progress) }
                 } else {
-                    log(event, "\(host)  ✗ \(step) (\(Self.seconds(duration))): \(message ?? "failed")")
+                    log(event, "\(name)  \(palette.paint("✗", .red)) \(step) (\(Self.seconds(duration))): \(message ?? "failed")")
                 }
             case .output(_, let stream, let text):
-                if !live { log(event, "\(host)    \(stream == "stderr" ? "!" : "|") \(text)", .progress) }
-            case .verifyStarted(let name):
-                current[host, default: []].append((name == "verify" ? "verify" : "verify \(name)", Date()))
-            case .assertion(let verification, let description, let holds, let expected, let found):
-                current[host]?.removeAll { $0.step == (verification == "verify" ? "verify" : "verify \(verification)") }
+                if !live { log(event, "\(name)    \(stream == "stderr" ? palette.paint("!", .yellow) : "|") \(text)", .progress) }
+            case .verifyStarted: break
+            case .assertion(_, let description, let holds, let expected, let found):
                 if holds {
-                    if !live { log(event, "\(host)  ✓ \(description): \(found)", .progress) }
+                    if progress { log(event, "\(name)  \(palette.paint("✓", .green)) \(description): \(found)", .progress) }
                 } else {
-                    log(event, "\(host)  ✗ \(expected): \(found)")
+                    log(event, "\(name)  \(palette.paint("✗", .red)) \(expected): \(found)")
                 }
             case .undo(let step, let action, let commands, let ok, let message):
-                current[host] = [("rolling back", current[host]?.first?.since ?? Date())]
                 // The undo line shows what the undo ran, not the action it takes back.
                 let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step): \(commands.firstLineForUndo)"
-                log(event, "\(host)  ↶ \(what)" + (ok ? "" : " FAILED: \(message ?? "")"))
+                log(event, "\(name)  \(palette.paint("↶", .yellow)) \(what)" + (ok ? "" : palette.paint(" FAILED: \(message ?? "")", .red)))
             case .hostFinished(let result, let message, let left, _):
-                current[host] = nil
-                finished[host] = result.display
-                log(event, "\(host)  \(result.display.uppercased())" + (message.map { ": \($0)" } ?? ""))
-                for item in left { log(event, "\(host)    left to do: \(item)") }
+                log(event, "\(name)  \(palette.paint(result, result.display.uppercased()))" + (message.map { ": \($0)" } ?? ""))
+                for item in left { log(event, "\(name)    left to do: \(item)") }
             case .runFinished(let status, _, let stoppedBy, let duration):
-                if let stoppedBy { log(event, "rollout stopped: \(stoppedBy)") }
+                if let stoppedBy { log(event, palette.paint("rollout stopped: \(stoppedBy)", .yellow)) }
                 log(event, "finished in \(Self.seconds(duration)), exit status \(status)")
             case .note(let text):
-                log(event, (host.isEmpty ? "" : "\(host)  ") + text)
+                log(event, (host.isEmpty ? "" : "\(name)  ") + text)
             }
+            drawLive()
         }
     }
 
     private func log(_ event: RunEvent, _ text: String, _ importance: Importance = .result) {
-        writer.line(live ? text : "\(Self.clock(event.time)) \(text)", importance)
-        drawLive()
+        writer.line(live ? text : "\(palette.paint(Self.clock(event.time), .dim)) \(text)", importance)
     }
 
     private func redraw() {
@@ -110,22 +113,11 @@ final class TextReporter: @unchecked Sendable {
         }
     }
 
-    private static let spinner = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
-
     /// Hands the writer the newest live block; it draws only the newest one it has.
     private func drawLive() {
-        guard live else { return }
-        let active = hosts.filter { current[$0] != nil }
-        let shown = active.prefix(20)
-        var lines = shown.map { host -> String in
-            let running = current[host] ?? []
-            let what = running.isEmpty ? "connecting" : running.map(\.step).joined(separator: ", ")
-            let since = running.map(\.since).min().map { Self.seconds(Date().timeIntervalSince($0)) } ?? ""
-            return "\(Self.spinner[frame % Self.spinner.count]) \(host)  \(what)  \(since)"
-        }
-        if active.count > shown.count { lines.append("  … and \(active.count - shown.count) more hosts running") }
-        lines.append("  \(finished.count)/\(hosts.count) hosts done, \(Self.seconds(Date().timeIntervalSince(started)))")
-        writer.setLive(lines)
+        guard live, !done else { return }
+        // One column spare: a line that fills the last column makes some terminals wrap early.
+        writer.setLive(view.lines(now: Date(), frame: frame, width: max(20, TerminalText.width() - 1), palette: palette))
     }
 
     /// `HH:mm:ss.SSS` in local time, from libc (DateFormatter would load ICU's data).
@@ -139,8 +131,8 @@ final class TextReporter: @unchecked Sendable {
 
     static func seconds(_ value: Double) -> String { value < 10 ? String(format: "%.1fs", value) : String(format: "%.0fs", value) }
 
-    /// The table printed at the end: host, result, steps, time, what failed.
-    static func summary(_ summary: RunSummary, stepCounts: [String: Int]) -> String {
+    /// The table printed at the end: host, result, steps, time, what failed; results coloured.
+    static func summary(_ summary: RunSummary, stepCounts: [String: Int], palette: Palette = .none) -> String {
         let rows = summary.order.map { host -> [String] in
             let outcome = summary.outcomes[host]
             return [
@@ -150,9 +142,17 @@ final class TextReporter: @unchecked Sendable {
         }
         let header = ["HOST", "RESULT", "STEPS", "TIME", "WHAT FAILED"]
         let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        return ([header] + rows).map { row in
-            (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[4]
-        }.joined(separator: "\n")
+        // Padding is measured before painting: escape sequences take no columns.
+        var lines = [
+            palette.paint(
+                (0..<4).map { header[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + header[4], .bold)
+        ]
+        for (host, row) in zip(summary.order, rows) {
+            var cells = (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+            cells[1] = palette.paint(summary.outcomes[host]?.result ?? .notStarted, cells[1])
+            lines.append(cells.joined(separator: "  ") + "  " + row[4])
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -14,7 +14,7 @@ struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback", abstract: "Undo what a run left done, newest first, from its journal.")
 
-    @Argument(help: "The run id (a unique prefix is enough).")
+    @Argument(help: "The run id (a unique prefix is enough).", completion: JournalOption.runIDs)
     var runID: String
 
     @Option(name: .customLong("set"), help: "Give a secret parameter again: --set name=value (the journal never holds secrets).")
@@ -30,6 +30,9 @@ struct RollbackCommand: AsyncParsableCommand {
 
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
+
+    @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
 
     @Flag(help: "Trust and record host keys not yet in known_hosts.")
     var acceptNewHostKeys = false
@@ -174,6 +177,7 @@ struct RollbackCommand: AsyncParsableCommand {
     func execute(_ plan: RunPlan, header: RunHeader, outstanding: [String: [Outstanding]]) async throws {
         let bus = EventBus()
         let json = format == .json
+        let palette = Palette.resolve(color, json: json, terminal: Output.isTerminal, environment: ProcessInfo.processInfo.environment)
         let writer = OutputWriter(live: false, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { bus.emit(RunEvent(.note($0))) })
         writer.start()
         // The undos go on when the journal fails: stopping half way would leave more to undo by hand.
@@ -203,17 +207,17 @@ struct RollbackCommand: AsyncParsableCommand {
         switch format {
         case .json: JSONReporter.attach(to: bus, writer: writer)
         case .text:
-            let text = TextReporter(live: false, writer: writer)
+            let text = TextReporter(live: false, writer: writer, palette: palette)
             text.attach(to: bus)
             reporter = text
         }
-        let executor = RunExecutor(
-            plan: plan, factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), options: ExecutionOptions(),
-            bus: bus, store: journal)
+        let factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
+        factory.preparePassphrases(for: plan.hosts.map(\.connection))
+        let executor = RunExecutor(plan: plan, factory: factory, options: ExecutionOptions(), bus: bus, store: journal)
         let summary = await executor.rollBackRecorded(outstanding)
         if let reporter {
             reporter.finish()
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:]))
+            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:], palette: palette))
         }
         await writer.finish()
         journal.close(header.runID)

@@ -12,7 +12,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The options `apply` and `plan` share.
 struct RunOptions: ParsableArguments {
-    @ArgumentParser.Argument(help: "The runbook file.")
+    @ArgumentParser.Argument(help: "The runbook file.", completion: .file(extensions: ["rb"]))
     var file: String
 
     @Option(
@@ -20,7 +20,9 @@ struct RunOptions: ParsableArguments {
     )
     var hosts: String?
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable, merged in order).",
+        completion: .file())
     var inventory: [String] = []
 
     @Option(name: [.customShort("l"), .customLong("limit")], help: "Only the hosts this pattern also selects (alone: all hosts in the limit).")
@@ -49,7 +51,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Failures tolerated before the rollout stops: a count or a percentage.")
     var maxFail: String?
 
-    @Option(help: "What a stopped rollout rolls back: host, fleet or none.")
+    @Option(help: "What a stopped rollout rolls back: host, fleet or none.", completion: .list(["host", "fleet", "none"]))
     var rollback: String?
 
     @Flag(help: "Leave failed hosts as they are instead of rolling them back.")
@@ -61,7 +63,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).")
+    @Option(help: "Colour text output: auto (a terminal, unless NO_COLOR is set), always or never; JSON never has colour.")
+    var color: ColorChoice = .auto
+
+    @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
     // Shared state (SharedState.swift): runs and host leases in PostgreSQL.
@@ -82,14 +87,25 @@ struct RunOptions: ParsableArguments {
         journalKeep ?? ProcessInfo.processInfo.environment["RUNBOOK_JOURNAL_KEEP"].flatMap { Int($0) } ?? 1000
     }
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file read alone, as `ssh -F` (default: ~/.ssh/config, then /etc/ssh/ssh_config).", completion: .file())
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts (never changed ones).")
     var acceptNewHostKeys = false
 
+    @Flag(
+        name: .customShort("v"),
+        help:
+            "More detail on standard error: -v runbook's notes (inventory, hosts, connections, journal), -vv every command as it starts, -vvv each SSH connection's set-up."
+    )
+    var verbose: Int
+
     @Option(help: .hidden)
     var runID: String?
+
+    /// The release id of a saved plan being applied (with its run id).
+    @Option(help: .hidden)
+    var release: String?
 
     func validate() throws {
         for assignment in assignments where !assignment.contains("=") && !assignment.hasPrefix("@") && !assignment.hasPrefix("{") {
@@ -132,9 +148,11 @@ struct RunOptions: ParsableArguments {
 
     /// Loads the runbook, inventory and ssh_config and makes the plan; any error exits 2 before anything runs.
     func makePlan() throws -> RunPlan {
+        LogSink.shared.level = Verbosity.level(verbose)
         let runbook = try RunbookFiles.loadOrExit(file)
         let (inventory, pattern) = try selection()
         let ssh = try InventoryFiles.sshConfig(sshConfig)
+        CLILog.notes.info("ssh_config: \(sshConfig ?? "~/.ssh/config")")
         let extra: [String: String]
         do {
             extra = try readOverrides()
@@ -145,9 +163,13 @@ struct RunOptions: ParsableArguments {
         let ids = Planner.makeIDs()
         let planner = Planner(
             runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
-            runID: runID ?? ids.runID, release: runID.map { _ in "20000101000000" } ?? ids.release)
+            runID: runID ?? ids.runID, release: release ?? runID.map { _ in "20000101000000" } ?? ids.release)
         do {
-            return try planner.plan(hosts: pattern)
+            let plan = try planner.plan(hosts: pattern)
+            CLILog.notes.info(
+                "run \(plan.runID), release \(plan.release): \(plan.rollout.batches.count) batch(es): \(plan.rollout.batches.map { $0.joined(separator: ",") }.joined(separator: " | "))"
+            )
+            return plan
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage
@@ -165,6 +187,7 @@ struct RunOptions: ParsableArguments {
             throw ExitStatus.usage
         }
         var pattern = HostPattern(hostsText)
+        if !located.paths.isEmpty { CLILog.notes.info("inventory: \(located.paths.joined(separator: ", ")) (from \(located.origin))") }
         var inventory = try InventoryFiles.load(located, pattern: pattern)
         if let user { inventory.commandLineDefaults["ansible_user"] = .string(user) }
         if become { inventory.commandLineDefaults["ansible_become"] = .bool(true) }
@@ -187,6 +210,7 @@ struct RunOptions: ParsableArguments {
             pattern = HostPattern(names.joined(separator: ","))
         }
         try InventoryFiles.check(names, in: inventory)
+        CLILog.notes.info("hosts: \(names.joined(separator: ", ")) (--hosts \(hostsText)\(limit.map { " --limit \($0)" } ?? ""))")
         if listHosts { throw InventoryFiles.listHosts(names) }
         return (inventory, pattern)
     }
@@ -259,13 +283,13 @@ enum InventoryFiles {
     }
 
     static func sshConfig(_ explicit: String?) throws -> SSHConfig {
-        let path = explicit ?? NSHomeDirectory() + "/.ssh/config"
-        if let explicit, !FileManager.default.fileExists(atPath: explicit) {
+        if let explicit, explicit.lowercased() != "none", !FileManager.default.fileExists(atPath: explicit) {
             Output.error("error: --ssh-config \(explicit): the file does not exist")
             throw ExitStatus.usage
         }
         do {
-            return try SSHConfig.load(path: path)
+            // As ssh: the given file alone (like -F), else ~/.ssh/config then /etc/ssh/ssh_config.
+            return try SSHConfig.load(explicit: explicit)
         } catch {
             Output.error(error.description)
             throw ExitStatus.usage

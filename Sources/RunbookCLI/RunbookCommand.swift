@@ -7,7 +7,20 @@ public struct RunbookCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Executable, checked and reversible deployment runbooks.",
-        discussion: "Runbooks are written in a strict subset of Ruby syntax (see docs/language.md).",
+        discussion: """
+            Runbooks are written in a strict subset of Ruby syntax (see docs/language.md). Inventories are Ansible's \
+            (searched as -i, RUNBOOK_INVENTORY, ANSIBLE_INVENTORY, ansible.cfg, inventory/hosts.*); SSH settings are \
+            ssh_config's.
+
+            Exit status: 0 every host passed; 1 a host failed (rolled back or left) or the run stopped early; \
+            2 usage, parse or validation error, or a host locked by another run (nothing ran); 3 an undo failed or a \
+            second Ctrl-C left hosts in an unknown state; 4 the only failed hosts are unreachable; 130 interrupted \
+            before anything changed.
+
+            Environment: NO_COLOR (no colour unless --color always), RUNBOOK_INVENTORY, ANSIBLE_INVENTORY, \
+            RUNBOOK_SECRET_<name> (secret parameters), RUNBOOK_KEY_PASSPHRASE, SSH_AUTH_SOCK, XDG_STATE_HOME (the \
+            journal's folder).
+            """,
         version: "runbook \(RunbookCommand.version)",
         subcommands: [
             ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self, UnlockCommand.self,
@@ -37,6 +50,7 @@ extension RunbookCommand {
         MainThread.takeSignals()
         ProcessSetup.install()
         raiseDescriptorLimit()
+        LogSink.bootstrap()
         let done = MainThread.Completion()
         Task.detached {
             done.finish(await runCommand())

@@ -17,10 +17,12 @@ struct UnlockCommand: AsyncParsableCommand {
     @Flag(help: "Remove locks even when their run may be alive or ran from another machine.")
     var force = false
 
-    @Option(name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).")
+    @Option(
+        name: [.customShort("i"), .customLong("inventory")], help: "An inventory file, folder or `host1,host2,` list (repeatable).",
+        completion: .file())
     var inventory: [String] = []
 
-    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.")
+    @Option(help: "An ssh_config file to read instead of ~/.ssh/config.", completion: .file())
     var sshConfig: String?
 
     @Flag(help: "Trust and record host keys not yet in known_hosts.")
@@ -53,6 +55,8 @@ struct UnlockCommand: AsyncParsableCommand {
                 : HostConnection.resolve(
                     name: name, variables: inventory.host(named: name).map { inventory.variables(of: $0) } ?? [:], sshConfig: ssh, home: home,
                     localUser: SSHConfig.currentUser)
+            // Cached per key file: asked for the first host that needs it only.
+            factory.preparePassphrases(for: [connection])
             let transport = factory.transport(host: name, connection: connection)
             let folder = inventory.host(named: name).flatMap { inventory.variables(of: $0)["runbook_lock_dir"]?.description }
             do throws(TransportError) {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Wire
 
 /// Which stream a line of command output came from.
@@ -110,6 +111,17 @@ extension Transport {
             throw TransportError(
                 .local, host: host, "the secret parameter `\(error.name)` has no value: give it with --set, --set-file or RUNBOOK_SECRET_\(error.name)")
         }
+        // -vv: every command as it starts, as plans show it (secrets masked by the command value).
+        TransportLog.commands.debug("\(command.body.display)", metadata: ["host": "\(host)"])
         return try await exec(message, output: output)
     }
+}
+
+/// The loggers of host I/O. They log through whatever `LoggingSystem` the program bootstrapped (the
+/// CLI's sends them to standard error at `-v`/`-vv`/`-vvv`); without one, swift-log's default applies.
+public enum TransportLog {
+    /// Each command sent to a host, at `debug` (`-vv`).
+    public static let commands = Logger(label: "runbook.command")
+    /// SSH connection set-up, at `trace` (`-vvv`): negotiated methods, host keys, keys tried.
+    public static let ssh = Logger(label: "runbook.ssh")
 }

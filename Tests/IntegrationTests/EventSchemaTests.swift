@@ -65,8 +65,10 @@ let everyEventRunbook = """
 
     @Test func realEventsOnStandardOutputAndInTheJournalMatchTheSchema() throws {
         let python = try #require(Self.python, "no Python with jsonschema: run scripts/install-deps")
-        let fleet = try Fleet(2)
-        let files = try FleetFiles(fleet, runbook: everyEventRunbook, vars: [["fail": "no"], ["fail": "yes"]])
+        let fleet = try Fleet(3)
+        // The third host is down: an `unreachable` result.
+        fleet.servers[2].stop()
+        let files = try FleetFiles(fleet, runbook: everyEventRunbook, vars: [["fail": "no"], ["fail": "yes"], ["fail": "no"]])
         let run = try runProcess(files.withJournal + ["--format", "json"])
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         try run.stdout.write(toFile: "\(files.folder)/events.json", atomically: true, encoding: .utf8)
@@ -74,7 +76,13 @@ let everyEventRunbook = """
         try Self.validator.write(toFile: "\(files.folder)/validate.py", atomically: true, encoding: .utf8)
         let check = try runProcess([python, "\(files.folder)/validate.py", Self.schemaPath, "\(files.folder)/events.json", "\(files.journal)/\(journal)"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        let names = Set(run.stdout.split(separator: "\n").compactMap { try? RunEvent.decode(jsonLine: $0).name })
+        let events = run.stdout.split(separator: "\n").compactMap { try? RunEvent.decode(jsonLine: $0) }
+        let names = Set(events.map(\.name))
+        #expect(
+            events.contains { event in
+                if case .hostFinished(.unreachable, _, _, _) = event.kind { return event.host == "h2" }
+                return false
+            })
         // Every kind is shown (a note: the rollback block's header on the failed host).
         #expect(Set(RunEvent.eventNames).subtracting(names).isEmpty, "kinds this run did not show: \(Set(RunEvent.eventNames).subtracting(names))")
     }
@@ -85,5 +93,12 @@ let everyEventRunbook = """
         let kinds = try #require(schema["oneOf"] as? [[String: Any]])
         let names = kinds.compactMap { (($0["properties"] as? [String: Any])?["event"] as? [String: Any])?["const"] as? String }
         #expect(names == RunEvent.eventNames)
+    }
+
+    @Test func theSchemaListsEveryHostResult() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.schemaPath))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let result = ((schema["$defs"] as? [String: Any])?["result"] as? [String: Any])?["enum"] as? [String]
+        #expect(result == HostResult.allCases.map(\.rawValue))
     }
 }

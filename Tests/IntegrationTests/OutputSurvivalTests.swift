@@ -175,7 +175,7 @@ let noisyRunbook = """
         #expect(fleet.unlocked(0) && fleet.unlocked(1))
         #expect(result.stdout.contains("h0  ROLLED BACK: the journal failed"), "\(result.stdout)")
         // The journal on the full disk can still be read.
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: files.journal).first)
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: files.journal).first { $0.hasSuffix(".jsonl") })
         let show = try runProcess([runbookBinary, "show", String(name.dropLast(6)), "--journal", files.journal])
         #expect(show.status == 0, "\(show.stderr)")
     }

@@ -118,17 +118,24 @@ let markerRunbook = """
         #expect(summary.stoppedBy == nil)
     }
 
-    @Test func anUnreachableHostCountsAsFailed() async throws {
+    @Test func anUnreachableHostIsUnreachableAndCountsAsFailedForTheBudget() async throws {
         let fleet = try Fleet()
         fleet.servers[3].stop()
         let (tolerant, _) = try await apply(
             markerRunbook, on: fleet.servers, vars: fleet.vars(), rollout: RolloutOverrides(serial: .count(5), maxFail: .count(1)))
-        #expect(tolerant.exitStatus == 1)
-        #expect(results(tolerant) == [.ok, .ok, .ok, .failed, .ok])
-        #expect(tolerant.outcomes["h3"]?.message?.hasPrefix("unreachable: cannot connect to 127.0.0.1:") == true)
+        // Only unreachable hosts failed: exit 4, as Ansible's.
+        #expect(tolerant.exitStatus == 4)
+        #expect(results(tolerant) == [.ok, .ok, .ok, .unreachable, .ok])
+        #expect(tolerant.outcomes["h3"]?.message?.hasPrefix("cannot connect to 127.0.0.1:") == true)
         let (strict, _) = try await apply(
             markerRunbook, on: fleet.servers, vars: fleet.vars(), rollout: RolloutOverrides(serial: .count(2), maxFail: .count(0)))
-        #expect(results(strict) == [.ok, .ok, .ok, .failed, .notStarted])
+        #expect(results(strict) == [.ok, .ok, .ok, .unreachable, .notStarted])
+        #expect(strict.exitStatus == 4)
+        // A host that failed as well makes it 1: it was changed and rolled back.
+        let (mixed, _) = try await apply(
+            markerRunbook, on: fleet.servers, vars: fleet.vars(failing: [1]), rollout: RolloutOverrides(serial: .count(5), maxFail: .count(2)))
+        #expect(results(mixed) == [.ok, .rolledBack, .ok, .unreachable, .ok])
+        #expect(mixed.exitStatus == 1)
     }
 
     @Test func aSecondRunOnTheSameHostsIsRefusedByTheLock() async throws {

@@ -83,11 +83,12 @@ final class Scratch {
         let local = try connection("local1")
         #expect(local.isLocal && local.become && local.becomeUser == "root")
         let web1 = try connection("web1")
-        #expect(web1.proxyCommand == "nc %h %p" && web1.user == "fromargs" && web1.identitiesOnly)
+        // ProxyCommand's tokens are expanded, as ssh expands them before running it.
+        #expect(web1.proxyCommand == "nc 10.0.0.1 22" && web1.user == "fromargs" && web1.identitiesOnly)
         #expect(web1.become && web1.becomeUser == "app")
         let web2 = try connection("web2")
         // v1's short names are ordinary variables now, as they are to Ansible.
-        #expect(web2.address == "web2" && web2.user == "ops" && web2.port == 2200 && web2.identityFiles.isEmpty)
+        #expect(web2.address == "web2" && web2.user == "ops" && web2.port == 2200 && !web2.identityFiles.contains("/k"))
         #expect(web2.serverAliveInterval == 15 && !web2.become)
     }
 

@@ -92,8 +92,60 @@ import Testing
         #expect(connection.user == "ops")
         #expect(connection.port == 2222)
         #expect(connection.identityFiles.first == "/home/me/.ssh/web_10.0.0.11_ops")
-        #expect(connection.knownHostsFiles == ["/home/me/.ssh/known_hosts"])
+        #expect(connection.knownHostsFiles == ["/home/me/.ssh/known_hosts", "/home/me/.ssh/known_hosts2"])
+        #expect(connection.serverAliveInterval == 15)
         let plain = HostConnection.resolve(name: "x", variables: ["ansible_host": .string("10.9.9.9")], sshConfig: .empty, home: "/h", localUser: "me")
         #expect(plain.summary == "me@10.9.9.9:22")
+    }
+
+    @Test func errorsNameFileAndLine() {
+        for (text, message) in [
+            ("Host a\n  Bogus yes\n", "Bad configuration option: bogus"), ("Port 99999\n", "Bad port"), ("User \"open\n", "invalid quotes"),
+            ("Match host\n", "Missing Match criteria"), ("Match nothing x\n", "Unsupported Match attribute"),
+            ("HostName %x\n", "unknown token %x"), ("ProxyJump @bad\n", "Invalid ProxyJump"), ("User\n", "no argument after keyword"),
+            ("User a b\n", "extra arguments"), ("ConnectTimeout 5x\n", "invalid time value"),
+        ] {
+            #expect(throws: (any Error).self) { try SSHConfig.parse(text, path: "cfg", home: "/h", localUser: "u") }
+            do {
+                _ = try SSHConfig.parse("# first\n" + text, path: "cfg", home: "/h", localUser: "u")
+            } catch {
+                #expect("\(error)".hasPrefix("cfg:2:1: error:") || "\(error)".hasPrefix("cfg:3:1: error:"), "\(error)")
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        #expect((try? SSHConfig.parse("IgnoreUnknown bog*\nBogus 1\n", path: "c", home: "/h", localUser: "u")) != nil)
+    }
+
+    @Test func jumpHostsFollowAliasesListsAndTheirOwnJumps() throws {
+        let text = """
+            Host target
+              ProxyJump mid,last
+            Host mid
+              HostName 10.0.0.2
+              User midUser
+              ProxyJump outer
+            Host last
+              HostName 10.0.0.3
+              Port 2203
+              ProxyJump ignored-for-a-later-hop
+            Host outer
+              HostName 10.0.0.1
+              IdentityFile /keys/outer
+            Host loop1
+              ProxyJump loop2
+            Host loop2
+              ProxyJump loop1
+            """
+        let config = try SSHConfig.parse(text, path: "c", home: "/h", localUser: "me")
+        let (hops, problem) = config.jumpHosts(of: config.settings(for: "target"))
+        #expect(problem == nil)
+        #expect(hops.map { $0.hostName ?? "" } == ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        #expect(hops.map { $0.user ?? "me" } == ["me", "midUser", "me"])
+        #expect(hops.map { $0.port ?? 22 } == [22, 22, 2203])
+        #expect(hops[0].identityFiles == ["/keys/outer"])
+        let connection = HostConnection.resolve(name: "target", variables: [:], sshConfig: config, home: "/h", localUser: "me")
+        #expect(connection.jumpHosts.map(\.address) == ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        let loop = config.jumpHosts(of: config.settings(for: "loop1"))
+        #expect(loop.problem?.contains("loop") == true)
     }
 }

@@ -41,8 +41,10 @@ struct RunbookBinary {
     @Test func planNeverConnectsAndShowsEveryHost() throws {
         let result = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--hosts", "all", "--run-id", "T"])
         #expect(result.status == 0, "\(result.stderr)")
-        for host in ["web1", "web2", "web3", "worker01", "worker02"] { #expect(result.stdout.contains("\nhost \(host) — ")) }
-        #expect(result.stdout.hasSuffix("nothing was run: this is a plan\n"))
+        // Hosts with the same plan share a block (`hosts web1, web2: the same plan — ...`).
+        let headers = result.stdout.split(separator: "\n").filter { $0.hasPrefix("host ") || $0.hasPrefix("hosts ") }
+        for host in ["web1", "web2", "web3", "worker01", "worker02"] { #expect(headers.contains { $0.contains(host) }, "\(headers)") }
+        #expect(result.stdout.contains("nothing was run: this is a plan"))
     }
 
     @Test func applyDryRunIsThePlan() throws {

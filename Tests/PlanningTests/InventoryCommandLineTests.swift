@@ -35,7 +35,7 @@ import Testing
     @Test func extraVarsFromAFileAndUserAndBecome() throws {
         let vars = try temporary("vars.yml", "port: 4000\n")
         defer { try? FileManager.default.removeItem(at: vars) }
-        let result = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--hosts", "web1", "-e", "@\(vars.path)", "--run-id", "T"])
+        let result = try RunbookBinary.run(["plan", "runbooks/recover.rb", "--hosts", "web1", "-e", "@\(vars.path)", "--run-id", "T", "--full"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("port=4000"))
         let inventory = try temporary("hosts.ini", "[web]\nw1 ansible_host=10.0.0.1\nw2 ansible_user=own\n")

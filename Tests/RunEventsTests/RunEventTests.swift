@@ -20,7 +20,8 @@ let everyKind: [RunEvent] = {
         ("web1", 1, .assertion(verification: "verify", description: "listening 3000", holds: true, expected: "listening 3000", found: "node pid 12")),
         ("web1", 1, .undo(step: "build", action: "run npm ci", commands: "rm -rf node_modules", ok: false, message: "exited 1")),
         ("web1", 1, .hostFinished(result: .rollbackFailed, message: "step build failed", left: ["build: run by hand: rm -rf x"], duration: 3.5)),
-        (nil, nil, .runFinished(exitStatus: 3, results: ["web1": .rollbackFailed, "web2": .notStarted], stoppedBy: "interrupted", duration: 4)),
+        ("web2", 2, .hostFinished(result: .unreachable, message: "cannot connect to 10.0.0.12:22: Connection refused", left: [], duration: 0)),
+        (nil, nil, .runFinished(exitStatus: 3, results: ["web1": .rollbackFailed, "web2": .unreachable], stoppedBy: "interrupted", duration: 4)),
         (nil, nil, .note("standard output failed (Broken pipe)")),
     ]
     return kinds.map { RunEvent(time: time, host: $0.0, batch: $0.1, $0.2) }
@@ -45,8 +46,18 @@ let everyKind: [RunEvent] = {
             for key in object.keys { #expect(key.allSatisfy { $0.isLowercase || $0 == "_" }, "\(key) in \(event.jsonLine)") }
             #expect(object["event"] as? String == event.name)
         }
-        #expect(HostResult.allCases.map(\.rawValue) == ["ok", "rolled_back", "rollback_failed", "precheck_failed", "failed", "not_started", "unknown"])
+        #expect(
+            HostResult.allCases.map(\.rawValue) == [
+                "ok", "rolled_back", "rollback_failed", "precheck_failed", "failed", "unreachable", "not_started", "unknown",
+            ])
         #expect(HostResult.rolledBack.display == "rolled back")
+    }
+
+    @Test func anUnreachableHostReadsBackAsUnreachable() throws {
+        let line = #"{"duration":0,"event":"host_finished","host":"web2","result":"unreachable","schema_version":1,"time":"2026-11-24T10:15:00.000Z"}"#
+        let event = try RunEvent.decode(jsonLine: line)
+        #expect(event.kind == .hostFinished(result: .unreachable, message: nil, left: [], duration: 0))
+        #expect(HostResult.unreachable.display == "unreachable")
     }
 
     @Test func anUnknownEventIsAnErrorThatNamesIt() {

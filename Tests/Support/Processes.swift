@@ -19,7 +19,8 @@ public struct ProcessOutput: Sendable {
 
 /// Runs `argv` to completion with posix_spawn and reads both of its streams without deadlocking.
 public func runProcess(
-    _ argv: [String], environment: [String: String] = [:], unset: [String] = [], directory: String? = nil
+    _ argv: [String], environment: [String: String] = [:], unset: [String] = [], directory: String? = nil, input: String? = nil,
+    closeInput: Bool = false
 ) throws -> ProcessOutput {
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { _, new in new }
@@ -28,9 +29,21 @@ public func runProcess(
     var out: [Int32] = [0, 0]
     var err: [Int32] = [0, 0]
     guard pipe(&out) == 0, pipe(&err) == 0 else { throw TestSetupError(message: "pipe failed") }
-    let null = open("/dev/null", O_RDONLY)
+    // `input` is written to a pipe that stays open until the process ended (as a channel's input does).
+    var inPipe: [Int32] = [-1, -1]
+    if input != nil, pipe(&inPipe) != 0 { throw TestSetupError(message: "pipe failed") }
+    let null = input == nil ? open("/dev/null", O_RDONLY) : inPipe[0]
     let pid = ChildProcess.spawn(command, stdin: null, stdout: out[1], stderr: err[1], environment: env)
     close(null)
+    if let input {
+        let bytes = Array(input.utf8)
+        _ = bytes.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+        if closeInput {
+            close(inPipe[1])
+            inPipe[1] = -1
+        }
+    }
+    defer { if inPipe[1] >= 0 { close(inPipe[1]) } }
     close(out[1])
     close(err[1])
     guard let pid else {

@@ -143,7 +143,7 @@ public final class TestSSHServer: @unchecked Sendable {
     public func thaw() { for process in [pid] + descendants(of: pid) { kill(process, SIGCONT) } }
 
     /// The processes started under `parent` (sshd's session children set up sessions of their own).
-    func descendants(of parent: pid_t) -> [pid_t] {
+    public func descendants(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         var children: [pid_t: [pid_t]] = [:]
         for entry in entries {

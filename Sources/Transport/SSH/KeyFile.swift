@@ -5,6 +5,8 @@ struct KeyFile {
     var path: String
     var keyType: String
     var encrypted: Bool
+    /// The public key blob (from `path.pub`, or the OpenSSH file's clear header): to match agent keys.
+    var publicBlob: [UInt8]?
 
     init?(path: String) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
@@ -18,13 +20,19 @@ struct KeyFile {
             _ = reader.string()  // kdf name
             _ = reader.string()  // kdf options
             _ = reader.uint32()  // number of keys
-            var publicKey = Reader(bytes: reader.block(), offset: 0)
+            let blob = reader.block()
+            var publicKey = Reader(bytes: blob, offset: 0)
             keyType = publicKey.string() ?? "unknown"
+            publicBlob = blob.isEmpty ? nil : blob
             encrypted = cipher != "none"
         } else {
             keyType =
                 text.contains("BEGIN RSA PRIVATE KEY") ? "ssh-rsa" : (text.contains("BEGIN EC PRIVATE KEY") ? "ecdsa" : "unknown")
             encrypted = text.contains("ENCRYPTED")
+        }
+        if let pub = try? String(contentsOfFile: path + ".pub", encoding: .utf8) {
+            let fields = pub.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            if fields.count >= 2, let data = Data(base64Encoded: String(fields[1])) { publicBlob = [UInt8](data) }
         }
     }
 

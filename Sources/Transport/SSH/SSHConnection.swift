@@ -74,6 +74,7 @@ final class SSHConnection: @unchecked Sendable {
     /// and starts the connection's thread.
     static func open(_ settings: SSHSettings) async throws(TransportError) -> SSHConnection {
         var jumpConnection: SSHConnection?
+        if case .invalid(let problem) = settings.jump { throw TransportError(.connect, host: settings.name, problem) }
         if case .through(let jumpSettings) = settings.jump {
             jumpConnection = try await open(jumpSettings)
         }

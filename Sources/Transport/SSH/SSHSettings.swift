@@ -18,6 +18,8 @@ public struct SSHSettings: Sendable, Hashable {
     public indirect enum Jump: Sendable, Hashable {
         case none
         case through(SSHSettings)
+        /// The chain could not be resolved (a ProxyJump loop): connecting fails with this message.
+        case invalid(String)
     }
     public var jump: Jump
     /// The ssh-agent socket (SSH_AUTH_SOCK), if any.
@@ -27,6 +29,14 @@ public struct SSHSettings: Sendable, Hashable {
     public var home: String
     /// Channels open at once on this connection; OpenSSH allows 10 (MaxSessions) by default.
     public var maxChannels: Int
+    /// IdentitiesOnly: only agent keys whose public half matches one of `identityFiles`.
+    public var identitiesOnly = false
+    /// Read after `knownHostsFiles` (GlobalKnownHostsFile); never written.
+    public var globalKnownHostsFiles: [String] = []
+    /// HashKnownHosts: record new keys as `|1|salt|hash` names.
+    public var hashKnownHosts = false
+    /// HostKeyAlias: the name looked up and recorded in known_hosts instead of the address.
+    public var hostKeyAlias: String?
 
     public init(
         name: String, address: String, port: Int = 22, user: String, identityFiles: [String] = [], knownHostsFiles: [String],
@@ -52,6 +62,10 @@ public struct SSHSettings: Sendable, Hashable {
         self.maxChannels = maxChannels
     }
 
-    /// How the host is named in known_hosts: `host`, or `[host]:port` when the port is not 22.
-    public var knownHostsName: String { port == 22 ? address : "[\(address)]:\(port)" }
+    /// How the host is named in known_hosts: `host`, or `[host]:port` when the port is not 22
+    /// (HostKeyAlias replaces both, as in ssh).
+    public var knownHostsName: String {
+        if let hostKeyAlias { return hostKeyAlias }
+        return port == 22 ? address : "[\(address)]:\(port)"
+    }
 }

@@ -16,44 +16,36 @@ enum SessionSetup {
         session: OpaquePointer, fd: Int32
     ) {
         _ = LibSSH2.initialized
-        var preferred: String?
-        for _ in 0..<3 {
-            let fd = try makeSocket()
-            guard let session = rb_session_init() else {
-                Glibc.close(fd)
-                throw TransportError(.connect, host: settings.name, "libssh2 could not create a session")
-            }
-            libssh2_session_set_blocking(session, 1)
-            libssh2_session_set_timeout(session, Int(settings.connectTimeout * 1000))
-            var order = hostKeyOrder
-            if let preferred { order = [preferred] + order.filter { $0 != preferred } }
-            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-            let handshake = libssh2_session_handshake(session, libssh2_socket_t(fd))
-            if handshake != 0 {
-                let (_, message) = LibSSH2.lastError(session)
-                release(session, fd)
-                throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
-            }
-            switch try verifyHostKey(session, settings) {
-            case .accepted:
-                do {
-                    try authenticate(session, settings)
-                } catch {
-                    release(session, fd)
-                    throw error
-                }
-                libssh2_session_set_timeout(session, 0)
-                libssh2_session_set_blocking(session, 0)
-                if settings.serverAliveInterval > 0 {
-                    libssh2_keepalive_config(session, 1, UInt32(max(1, settings.serverAliveInterval)))
-                }
-                return (session, fd)
-            case .retry(let type):
-                release(session, fd)
-                preferred = type
-            }
+        let hostKeys = HostKeyCheck(settings)
+        let fd = try makeSocket()
+        guard let session = rb_session_init() else {
+            Glibc.close(fd)
+            throw TransportError(.connect, host: settings.name, "libssh2 could not create a session")
         }
-        throw TransportError(.hostKey, host: settings.name, "could not agree on a host key type recorded in known_hosts")
+        libssh2_session_set_blocking(session, 1)
+        libssh2_session_set_timeout(session, Int(settings.connectTimeout * 1000))
+        // As ssh orders HostKeyAlgorithms: the types known_hosts records for the host first.
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, hostKeys.preferredTypes(hostKeyOrder).joined(separator: ","))
+        let handshake = libssh2_session_handshake(session, libssh2_socket_t(fd))
+        if handshake != 0 {
+            let (_, message) = LibSSH2.lastError(session)
+            release(session, fd)
+            throw TransportError(.connect, host: settings.name, handshakeMessage(handshake, message, settings))
+        }
+        if SSHNotices.debug { describeSession(session, settings) }
+        do {
+            try verifyHostKey(session, hostKeys)
+            try authenticate(session, settings)
+        } catch {
+            release(session, fd)
+            throw error
+        }
+        libssh2_session_set_timeout(session, 0)
+        libssh2_session_set_blocking(session, 0)
+        if settings.serverAliveInterval > 0 {
+            libssh2_keepalive_config(session, 1, UInt32(max(1, settings.serverAliveInterval)))
+        }
+        return (session, fd)
     }
 
     static func release(_ session: OpaquePointer, _ fd: Int32) {
@@ -78,90 +70,15 @@ enum SessionSetup {
         }
     }
 
-    enum HostKeyDecision {
-        case accepted
-        case retry(String)
-    }
-
-    /// Checks the server's key against known_hosts: a match passes, a changed key always fails, an
-    /// unknown key fails unless new keys are accepted (then it is recorded).
-    static func verifyHostKey(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) -> HostKeyDecision {
+    /// Checks the server's key against known_hosts as OpenSSH does (see HostKeyCheck).
+    static func verifyHostKey(_ session: OpaquePointer, _ check: HostKeyCheck) throws(TransportError) {
         var length = 0
         var type: Int32 = 0
         guard let key = libssh2_session_hostkey(session, &length, &type) else {
-            throw TransportError(.hostKey, host: settings.name, "the server sent no host key")
+            throw TransportError(.hostKey, host: check.settings.name, "the server sent no host key")
         }
-        let keyBytes = Data(bytes: key, count: length)
-        let fingerprint = fingerprintSHA256(session)
-        guard let known = libssh2_knownhost_init(session) else {
-            throw TransportError(.hostKey, host: settings.name, "libssh2 could not read known_hosts")
-        }
-        defer { libssh2_knownhost_free(known) }
-        for file in settings.knownHostsFiles where FileManager.default.fileExists(atPath: file) {
-            _ = libssh2_knownhost_readfile(known, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
-        }
-        let base = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW
-        let check = keyBytes.withUnsafeBytes { raw in
-            libssh2_knownhost_checkp(
-                known, settings.address, Int32(settings.port), raw.baseAddress?.assumingMemoryBound(to: CChar.self), length,
-                base | LibSSH2.knownHostKeyMask(type), nil)
-        }
-        let typeName = LibSSH2.keyTypeName(type)
-        let files = settings.knownHostsFiles.joined(separator: ", ")
-        switch check {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
-            return .accepted
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
-            throw TransportError(
-                .hostKey, host: settings.name,
-                "the \(typeName) host key of \(settings.knownHostsName) has CHANGED (now \(fingerprint)); it differs from \(files). Refusing the host: if the change is expected, remove the old entry (ssh-keygen -R '\(settings.knownHostsName)')"
-            )
-        default:
-            // Another key type recorded for this host means we asked for the wrong type (libssh2 prefers
-            // ecdsa): ask again for the recorded one rather than calling the host unknown.
-            for other in [
-                LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_HOSTKEY_TYPE_ECDSA_521,
-                LIBSSH2_HOSTKEY_TYPE_RSA,
-            ]
-            where other != type {
-                let dummy = [CChar](repeating: 1, count: 32)
-                let probe = libssh2_knownhost_checkp(
-                    known, settings.address, Int32(settings.port), dummy, dummy.count, base | LibSSH2.knownHostKeyMask(other), nil)
-                if probe == LIBSSH2_KNOWNHOST_CHECK_MISMATCH { return .retry(LibSSH2.keyTypeName(other)) }
-            }
-            guard settings.acceptNewHostKeys else {
-                throw TransportError(
-                    .hostKey, host: settings.name,
-                    "the host key of \(settings.knownHostsName) is not in \(files) (\(typeName) \(fingerprint)). Refusing the host: verify the fingerprint, then run with --accept-new-host-keys or add it to known_hosts"
-                )
-            }
-            try record(keyBytes, type: typeName, settings: settings)
-            return .accepted
-        }
-    }
-
-    /// Appends `[host]:port type base64` to the first known_hosts file, as OpenSSH's accept-new does.
-    static func record(_ key: Data, type: String, settings: SSHSettings) throws(TransportError) {
-        guard let file = settings.knownHostsFiles.first else { return }
-        let line = "\(settings.knownHostsName) \(type) \(key.base64EncodedString())\n"
-        let directory = (file as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        guard let handle = FileHandle(forWritingAtPath: file) ?? createFile(file) else {
-            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key")
-        }
-        defer { try? handle.close() }
-        // The throwing calls: FileHandle.write(_:) traps on a full disk.
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(line.utf8))
-        } catch {
-            throw TransportError(.hostKey, host: settings.name, "cannot write \(file) to record the new host key: \(error.localizedDescription)")
-        }
-    }
-
-    private static func createFile(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        return FileHandle(forWritingAtPath: path)
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: key, count: length))
+        try check.verify(key: bytes, type: KnownHosts.blobType(bytes) ?? LibSSH2.keyTypeName(type), fingerprint: fingerprintSHA256(session))
     }
 
     /// `SHA256:…` as OpenSSH prints it (base64 without padding).
@@ -173,9 +90,31 @@ enum SessionSetup {
 
     // MARK: - Authentication
 
+    /// -vvv: what the key exchange agreed on, and what the server accepts for authentication.
+    static func describeSession(_ session: OpaquePointer, _ settings: SSHSettings) {
+        func method(_ type: Int32) -> String { libssh2_session_methods(session, type).map { String(cString: $0) } ?? "?" }
+        let banner = libssh2_session_banner_get(session).map { String(cString: $0) } ?? "?"
+        SSHNotices.debug(
+            settings.name,
+            "\(settings.address):\(settings.port) (\(banner)): kex \(method(LIBSSH2_METHOD_KEX)), host key \(method(LIBSSH2_METHOD_HOSTKEY)), cipher \(method(LIBSSH2_METHOD_CRYPT_CS))/\(method(LIBSSH2_METHOD_CRYPT_SC)), mac \(method(LIBSSH2_METHOD_MAC_CS))/\(method(LIBSSH2_METHOD_MAC_SC))"
+        )
+        SSHNotices.debug(
+            settings.name, "server host key \(method(LIBSSH2_METHOD_HOSTKEY)) \(fingerprintSHA256(session)), looked up as \(settings.knownHostsName)")
+        let user = settings.user
+        let methods =
+            libssh2_userauth_list(session, user, UInt32(user.utf8.count)).map { String(cString: $0) } ?? "none (the server accepted no authentication)"
+        SSHNotices.debug(settings.name, "authentication methods the server accepts for \(user): \(methods)")
+    }
+
     static func authenticate(_ session: OpaquePointer, _ settings: SSHSettings) throws(TransportError) {
         let user = settings.user
         var tried: [String] = []
+        // ssh's files: the given ones, or its defaults when none is given.
+        let defaults = ["id_rsa", "id_ecdsa", "id_ed25519", "id_dsa"].map { settings.home + "/.ssh/" + $0 }
+        let candidates = settings.identityFiles.isEmpty ? defaults : settings.identityFiles
+        let keyFiles = candidates.filter { FileManager.default.fileExists(atPath: $0) }.map { ($0, KeyFile(path: $0)) }
+        // As ssh: agent keys first; with IdentitiesOnly only those matching one of the files.
+        let wanted = Set(keyFiles.compactMap { $0.1?.publicBlob })
         if let socket = settings.agentSocket, !socket.isEmpty, let agent = libssh2_agent_init(session) {
             defer {
                 _ = libssh2_agent_disconnect(agent)
@@ -185,27 +124,33 @@ enum SessionSetup {
             if libssh2_agent_connect(agent) == 0, libssh2_agent_list_identities(agent) == 0 {
                 var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
                 var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
+                var offered = 0
                 while libssh2_agent_get_identity(agent, &identity, previous) == 0, let current = identity {
-                    if libssh2_agent_userauth(agent, user, current) == 0 { return }
                     previous = current
+                    let blob = current.pointee.blob.map { [UInt8](UnsafeBufferPointer(start: $0, count: Int(current.pointee.blob_len))) } ?? []
+                    if settings.identitiesOnly && !wanted.contains(blob) { continue }
+                    offered += 1
+                    let comment = current.pointee.comment.map { String(cString: $0) } ?? "?"
+                    let result = libssh2_agent_userauth(agent, user, current)
+                    SSHNotices.debug(settings.name, "agent key \(comment): \(result == 0 ? "accepted" : "refused (\(result))")")
+                    if result == 0 { return }
                 }
-                tried.append("the keys of ssh-agent (\(socket))")
+                if offered > 0 { tried.append("\(offered) key(s) of ssh-agent (\(socket))") }
             }
         }
-        // The inventory's and ssh_config's keys first, then the usual ones of ~/.ssh.
-        let defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map { settings.home + "/.ssh/" + $0 }
-        let candidates = settings.identityFiles + defaults.filter { !settings.identityFiles.contains($0) }
         var rsaRefused: String?
         var passphraseProblem: String?
-        for path in candidates where FileManager.default.fileExists(atPath: path) {
-            let info = KeyFile(path: path)
-            var passphrase = settings.passphrase
-            if info?.encrypted == true, passphrase == nil { passphrase = promptPassphrase(path) }
+        for (path, info) in keyFiles {
+            // Asked before any connection (KeyPassphrases.prepare), never here: hosts connect in parallel.
+            let passphrase = settings.passphrase ?? KeyPassphrases.shared.passphrase(for: path)
             if info?.encrypted == true, passphrase == nil {
                 passphraseProblem = "\(path) is encrypted: set RUNBOOK_KEY_PASSPHRASE or run on a terminal to be asked"
                 continue
             }
             let result = rb_userauth_publickey_fromfile(session, user, nil, path, passphrase ?? "")
+            SSHNotices.debug(
+                settings.name,
+                "key \(path) (\(info?.keyType ?? "?")): \(result == 0 ? "accepted" : "refused: \(LibSSH2.lastError(session).message) (\(result))")")
             if result == 0 { return }
             tried.append(path)
             if info?.isRSA == true, result == LIBSSH2_ERROR_AUTHENTICATION_FAILED || result == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
@@ -225,11 +170,5 @@ enum SessionSetup {
         }
         let what = tried.isEmpty ? "no ssh-agent and no key files (looked for \(candidates.joined(separator: ", ")))" : tried.joined(separator: ", ")
         throw TransportError(.authentication, host: settings.name, "\(user)@\(settings.address) accepted none of: \(what)")
-    }
-
-    private static func promptPassphrase(_ path: String) -> String? {
-        guard isatty(STDIN_FILENO) != 0 else { return nil }
-        guard let pointer = getpass("Passphrase for \(path): ") else { return nil }
-        return String(cString: pointer)
     }
 }
