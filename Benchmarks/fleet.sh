@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Fleet speed: seven dependent commands on each of N local sshd hosts (default 20 and 100), run by
-#   1. runbook apply (one libssh2 connection per host, every command a channel on it),
-#   2. OpenSSH with one ControlMaster per host (`ssh -M`, then 7 commands through its socket),
-#   3. ansible-playbook with pipelining, when it is installed,
-# on the same hosts in the same run. Usage: Benchmarks/fleet.sh [HOSTS...] (default: 20 100). Fabric 3 (ThreadingGroup over paramiko), the fastest peer
-# measured on this class of machine, took 3.2 s and 51 MB for 7 commands on 50 hosts; tuned Ansible 74 s.
-# Prints wall time and peak memory (RSS of the whole process tree) per tool. Run as root: the hosts log
-# in as `rbbench`, a user whose shell starts clean. Everything started is stopped by PID at the end.
+# Fleet speed: seven dependent commands on each of N sshd hosts on loopback, run in the same run,
+# alternating (each round runs every tool once, starting with a different one), by
+#   runbook          runbook apply, the host lock on (the default): one libssh2 connection per host;
+#   runbook-nolock   the same runbook with `lock false`;
+#   fabric           Fabric (pinned, from PyPI), its own way over many hosts: a ThreadingGroup (one
+#                    connection per host) runs each command on every host, then the next;
+#   fabric-threads   Fabric, a stronger use of it: a thread per host runs its seven commands in turn;
+#   floor            one OpenSSH connection per host running the seven commands joined with &&, with the
+#                    key exchange and cipher runbook's libssh2 negotiates (curve25519-sha256, aes128-ctr):
+#                    OpenSSH's default sntrup761 exchange alone costs it ~3x the CPU per connection;
+#   ansible          ansible-playbook (ansible-core, pinned): pipelining, forks 50, no facts, ControlPersist.
+# Everything works on up to 50 hosts at a time. Prints the median of the rounds per tool (wall time,
+# GNU time's maximum RSS, CPU) and the ratios of runbook to Fabric and to the floor.
+#
+# Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
+#   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric fabric-threads floor ansible",
+#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind).
+# The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
+# the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
+# started is stopped by PID at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes=${*:-20 100}
+sizes=${*:-50}
+rounds=${ROUNDS:-3}
+tools=(${TOOLS:-runbook runbook-nolock fabric fabric-threads floor ansible})
+forks=50
 [ "$(id -u)" = 0 ] || { echo "run as root (it starts sshd servers)" >&2; exit 2; }
-scripts/install-deps
-swift build -c release --product runbook 2>&1 | tail -1
-bin=$(pwd)/.build/release/runbook
+scripts/install-deps >/dev/null
+# Pinned peers, next to the ansible-core that install-deps pins.
+.venv/bin/python3 -c 'import fabric, sys; sys.exit(fabric.__version__ != "3.2.3")' 2>/dev/null ||
+  .venv/bin/pip install -q --disable-pip-version-check fabric==3.2.3 paramiko==5.1.0 invoke==2.2.1
+nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
+bin=$(pwd)/.build-release/release/runbook
+root=$(pwd)
 
 work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
 chmod 755 "$work"
@@ -26,16 +45,17 @@ trap cleanup EXIT INT TERM
 
 user=rbbench
 id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
-usermod -p '*' "$user" >/dev/null
+usermod -p '*' -d "$work" -s /bin/sh "$user" >/dev/null
 mkdir -p /run/sshd
 ssh-keygen -q -t ed25519 -N '' -f "$work/id"
 cp "$work/id.pub" "$work/authorized_keys"; chmod 644 "$work/authorized_keys"
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
 hostkey=$(cut -d' ' -f1,2 "$work/host_key.pub")
+mkdir -m 1777 "$work/locks"
 
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 # Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
-base=$((20000 + ($$ % 100) * 110))
+base=$((20000 + ($$ % 20) * 600))
 : > "$work/known_hosts"
 for i in $(seq 1 "$max"); do
   port=$((base + i))
@@ -59,92 +79,98 @@ for i in $(seq 1 "$max"); do
   for _ in $(seq 100); do nc -z 127.0.0.1 $((base + i)) 2>/dev/null && break; sleep 0.05; done
 done
 
-cat > "$work/seven.rb" <<'RB'
-runbook "seven" do
-  description "seven dependent commands, the size of the recover runbook"
-  lock false
-  step :s1 do
-    run "test -d /tmp"
-  end
-  step :s2, after: :s1 do
-    run "echo two > /dev/null"
-  end
-  step :s3, after: :s2 do
-    run "uname -r > /dev/null"
-  end
-  step :s4, after: :s3 do
-    run "test -r /proc/net/tcp"
-  end
-  step :s5, after: :s4 do
-    run "date +%s > /dev/null"
-  end
-  step :s6, after: :s5 do
-    run "id -u > /dev/null"
-  end
-  step :s7, after: :s6 do
-    run "true"
-  end
-end
-RB
 commands=("test -d /tmp" "echo two > /dev/null" "uname -r > /dev/null" "test -r /proc/net/tcp" "date +%s > /dev/null" "id -u > /dev/null" "true")
-printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
-
-# Peak memory of a command and its children, in MB (GNU time's maximum resident set size of the
-# largest process; for the OpenSSH baseline, summed over its processes by sampling).
-measure() { # name, command...
-  local name=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  local status=0
-  /usr/bin/time -f "%U %S %M" -o "$work/rss" "$@" > "$work/out.$name" 2>&1 || status=$?
-  cp "$work/out.$name" /tmp/runbook-bench-last.out
-  if [ "$status" != 0 ]; then echo "  $name exited $status:"; grep -v '"event"' "$work/out.$name" | tail -5 || true; fi
-  end=$(date +%s.%N)
-  read -r cpu_user cpu_sys rss < <(tail -1 "$work/rss")
-  printf '  %-34s %6.2f s   %6.1f MB   %5.2f s CPU\n' "$name" "$(echo "$end - $start" | bc)" "$(echo "$rss / 1024" | bc -l)" "$(echo "$cpu_user + $cpu_sys" | bc)"
-}
-
-controlmaster() { # n
-  local n=$1
-  for i in $(seq 1 "$n"); do
-    (
-      port=$((base + i)); sock=$work/cm_$i
-      opts=(-F "$work/ssh_config" -o BatchMode=yes -o StrictHostKeyChecking=yes -p "$port" -S "$sock")
-      ssh "${opts[@]}" -M -fN "$user@127.0.0.1"
-      for c in "${commands[@]}"; do ssh "${opts[@]}" "$user@127.0.0.1" "$c"; done
-      ssh "${opts[@]}" -O exit "$user@127.0.0.1" 2>/dev/null
-    ) &
+seven() { # lock line
+  echo 'runbook "seven" do'
+  echo '  description "seven dependent commands, the size of the recover runbook"'
+  [ -z "$1" ] || echo "  $1"
+  local previous=""
+  for i in "${!commands[@]}"; do
+    echo "  step :s$((i + 1))${previous:+, after: :$previous} do"
+    echo "    run \"${commands[$i]}\""
+    echo "  end"
+    previous=s$((i + 1))
   done
-  wait
+  echo 'end'
 }
-export -f controlmaster
-export work base user
+seven "" > "$work/seven.rb"
+seven "lock false" > "$work/seven-nolock.rb"
+joined=$(printf ' && %s' "${commands[@]}"); joined=${joined# && }
+printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n  BatchMode yes\n  StrictHostKeyChecking yes\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+{ cat "$work/ssh_config"; printf '  KexAlgorithms curve25519-sha256\n  Ciphers aes128-ctr\n  MACs hmac-sha2-256\n'; } > "$work/ssh_config_floor"
+{
+  echo "- hosts: all"
+  echo "  gather_facts: false"
+  echo "  tasks:"
+  for c in "${commands[@]}"; do printf "    - shell: '%s'\n" "$c"; done
+} > "$work/seven.yml"
+
+floor() { # n: one connection per host, the seven commands joined, up to $forks at a time
+  seq 1 "$1" | xargs -P "$forks" -I{} sh -c 'ssh -F "$1" -p $(($2 + {})) "$3@127.0.0.1" "$4"' _ "$work/ssh_config_floor" "$base" "$user" "$joined"
+}
+
+run_tool() { # tool n round
+  local tool=$1 n=$2 round=$3
+  case $tool in
+    runbook) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    runbook-nolock) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" group "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
+    fabric-threads) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" threads "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
+    floor) floor "$n" ;;
+    ansible)
+      # A control folder per round, so every round starts with no master connection.
+      local cp=$work/cp_${n}_$round status=0; mkdir -p "$cp"
+      ANSIBLE_PIPELINING=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_SSH_CONTROL_PATH_DIR=$cp ANSIBLE_FORKS=$forks \
+        ANSIBLE_SSH_ARGS="-F $work/ssh_config -o ControlMaster=auto -o ControlPersist=60s" ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
+        ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" "$root/.venv/bin/ansible-playbook" -i "$work/hosts_$n.ini" "$work/seven.yml" || status=$?
+      for socket in "$cp"/*; do [ -S "$socket" ] && ssh -S "$socket" -O exit x 2>/dev/null; done
+      return $status ;;
+  esac
+}
+
+# One measurement: wall seconds, max RSS in MB (GNU time -v, largest process), CPU seconds.
+measure() { # tool n round
+  local out=$work/out.$1 start end status=0
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
+  end=$(date +%s.%N)
+  cp "$out" "/tmp/runbook-bench-last.$1"
+  if [ "$status" != 0 ]; then
+    echo "  $1 exited $status:" >&2; grep -v '"event"' "$out" | tail -5 >&2 || true
+  fi
+  local rss cpu
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$work/time")
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/time")
+  echo "$(echo "$end - $start" | bc) $rss $cpu $status"
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 for n in $sizes; do
   {
     echo "[fleet]"
-    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user"; done
+    # Every host has a lock folder of its own, as separate machines would (they all share this /tmp).
+    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user runbook_lock_dir=$work/locks/h$i"; done
   } > "$work/hosts_$n.ini"
-  echo "== $n hosts, 7 dependent commands each"
-  measure "runbook apply (libssh2)" "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" \
-    --ssh-config "$work/ssh_config" --format json --forks 100
-  grep -q '"exit_status":0' "$work/out.runbook apply (libssh2)" || { echo "  runbook run failed:"; tail -3 "$work/out.runbook apply (libssh2)"; }
-  # RUNBOOK_BENCH_ONLY=1 measures runbook alone (for quick experiments).
-  [ -z "${RUNBOOK_BENCH_ONLY:-}" ] || continue
-  start=$(date +%s.%N)
-  controlmaster "$n" > "$work/out.cm" 2>&1
-  end=$(date +%s.%N)
-  printf '  %-34s %6.2f s   (one ssh process per command)\n' "OpenSSH, one ControlMaster per host" "$(echo "$end - $start" | bc)"
-  if command -v ansible-playbook >/dev/null; then
-    cat > "$work/seven.yml" <<YML
-- hosts: all
-  gather_facts: false
-  tasks:
-$(for c in "${commands[@]}"; do printf '    - shell: %s\n' "'$c'"; done)
-YML
-    ANSIBLE_PIPELINING=1 ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_SSH_ARGS="-F $work/ssh_config -o ControlMaster=auto -o ControlPersist=60s" \
-      measure "ansible-playbook (pipelining)" ansible-playbook -i "$work/hosts_$n.ini" -f 100 "$work/seven.yml"
-  else
-    echo "  ansible-playbook                   not installed (tuned Ansible took 74 s for 50 hosts on this class of machine)"
-  fi
+  for i in $(seq 1 "$n"); do echo "h$i $((base + i)) $user"; done > "$work/fabric_$n"
+  echo "== $n hosts, 7 dependent commands each, $rounds rounds"
+  : > "$work/results"
+  for round in $(seq 1 "$rounds"); do
+    for k in "${!tools[@]}"; do
+      tool=${tools[$(((k + round - 1) % ${#tools[@]}))]}
+      read -r wall rss cpu status < <(measure "$tool" "$n" "$round")
+      echo "$tool $wall $rss $cpu $status" >> "$work/results"
+      printf '  round %d  %-15s %6.2f s  %6.1f MB  %5.2f s CPU%s\n' "$round" "$tool" "$wall" "$rss" "$cpu" "$([ "$status" = 0 ] || echo "  FAILED ($status)")"
+    done
+  done
+  declare -A wall=()
+  printf '  %-15s %8s %9s %8s %9s %9s\n' tool "wall" "max RSS" CPU "/fabric" "/floor"
+  for tool in "${tools[@]}"; do wall[$tool]=$(awk -v t="$tool" '$1 == t {print $2}' "$work/results" | median); done
+  for tool in "${tools[@]}"; do
+    rss=$(awk -v t="$tool" '$1 == t {print $3}' "$work/results" | median)
+    cpu=$(awk -v t="$tool" '$1 == t {print $4}' "$work/results" | median)
+    ratio() { [ -n "${wall[$1]:-}" ] && echo "scale=2; ${wall[$tool]} / ${wall[$1]}" | bc | sed 's/^\./0./;s/$/x/' || echo -; }
+    printf '  %-15s %6.2f s %6.1f MB %6.2f s %9s %9s\n' "$tool" "${wall[$tool]}" "$rss" "$cpu" "$(ratio fabric)" "$(ratio floor)"
+  done
+  unset wall
 done

@@ -2,15 +2,15 @@ import Checks
 import Foundation
 import Planning
 import Supervisors
+import Synchronization
 import Transport
 import Wire
 
 /// A flag set once, read from any task.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 extension HostRunner {

@@ -5,6 +5,7 @@ import RunEvents
 import RunbookModel
 import StateStore
 import Supervisors
+import Synchronization
 import Transport
 import Wire
 
@@ -20,50 +21,52 @@ struct CompletedAction: Sendable {
 }
 
 /// The order in which actions completed on a host (undo runs in reverse).
-final class Ledger: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [CompletedAction] = []
+final class Ledger: Sendable {
+    private let items = Mutex<[CompletedAction]>([])
 
     /// A later attempt of the same action replaces the earlier one: one undo covers both.
     func record(_ item: CompletedAction) {
-        lock.withLock {
+        items.withLock { items in
             items.removeAll { $0.step == item.step && $0.id.index == item.id.index }
             items.append(item)
         }
     }
     func record(_ items: [CompletedAction]) { for item in items { record(item) } }
-    var all: [CompletedAction] { lock.withLock { items } }
-    func removeAll() { lock.withLock { items.removeAll() } }
+    var all: [CompletedAction] { items.withLock { $0 } }
+    func removeAll() { items.withLock { $0.removeAll() } }
 }
 
 /// Asks a run to stop: first gracefully (start nothing new), then at once. Ctrl-C raises it; a failed
 /// journal halts it (no new change, hosts in flight roll back) without counting as a Ctrl-C.
-public final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var level = 0
-    private var halted: String?
+public final class StopSignal: Sendable {
+    private struct State {
+        var level = 0
+        var halted: String?
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// 1 the first time (finish and roll back), 2 the second (stop at once).
     @discardableResult
     public func raise() -> Int {
-        lock.withLock {
-            level = min(2, level + 1); return level
+        state.withLock {
+            $0.level = min(2, $0.level + 1)
+            return $0.level
         }
     }
 
     /// Starts no new change, as a first Ctrl-C does, for `reason` (the journal cannot be written).
     public func halt(because reason: String) {
-        lock.withLock { if halted == nil { halted = reason } }
+        state.withLock { if $0.halted == nil { $0.halted = reason } }
     }
 
-    public var graceful: Bool { lock.withLock { level >= 1 || halted != nil } }
-    public var immediate: Bool { lock.withLock { level >= 2 } }
+    public var graceful: Bool { state.withLock { $0.level >= 1 || $0.halted != nil } }
+    public var immediate: Bool { state.withLock { $0.level >= 2 } }
     /// True once Ctrl-C was pressed.
-    public var interrupted: Bool { lock.withLock { level >= 1 } }
+    public var interrupted: Bool { state.withLock { $0.level >= 1 } }
     /// Why the run stops early: "interrupted (Ctrl-C)", a halt's reason, or nil.
-    public var reason: String? { lock.withLock { level >= 1 ? "interrupted (Ctrl-C)" : halted } }
+    public var reason: String? { state.withLock { $0.level >= 1 ? "interrupted (Ctrl-C)" : $0.halted } }
 
     /// Sleeps up to `seconds`, waking within 0.1 s of a stop; false when the run is stopping.
     public func sleep(seconds: Double) async -> Bool {
@@ -95,9 +98,33 @@ public struct HostOutcome: Sendable {
 final class HostRunner: @unchecked Sendable {
     let context: HostContext
     /// Set once this run holds the host's lock (written before any step, read at the end).
-    var lockTaken = false
+    var lockTaken: Bool {
+        get { bookkeeping.withLock { $0.lockTaken } }
+        set { bookkeeping.withLock { $0.lockTaken = newValue } }
+    }
+    /// Set when the host's last command released the lock (it rides on it).
+    var released: Bool {
+        get { bookkeeping.withLock { $0.released } }
+        set { bookkeeping.withLock { $0.released = newValue } }
+    }
     /// What the host's start command reported missing (set before any step).
-    var missing: Set<Requirement> = []
+    var missing: Set<Requirement> {
+        get { bookkeeping.withLock { $0.missing } }
+        set { bookkeeping.withLock { $0.missing = newValue } }
+    }
+    /// The host could not be reached again after its connection dropped: no second attempt.
+    var unreachableAgain: Bool {
+        get { bookkeeping.withLock { $0.unreachableAgain } }
+        set { bookkeeping.withLock { $0.unreachableAgain = newValue } }
+    }
+    private struct Bookkeeping {
+        var unreachableAgain = false
+        var lockTaken = false
+        var released = false
+        var missing: Set<Requirement> = []
+    }
+    /// Set while preparing the host, read at its end, from different tasks.
+    private let bookkeeping = Mutex(Bookkeeping())
     let operations: OperationRunner
     let stop: StopSignal
     let parallelSteps: Int
@@ -233,6 +260,11 @@ final class HostRunner: @unchecked Sendable {
                         _ = await context.journal?.write(WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: true))
                     }
                     ledger.record(CompletedAction(step: step.name, action: action, id: id))
+                    if plan.releaseRides, step.name == plan.steps.last?.name, next == step.actions.count - 1 {
+                        // The host's last command released the lock (only a Ctrl-C can still roll it back).
+                        lockTaken = false
+                        released = true
+                    }
                     context.emit(.actionCompleted(step: step.name, index: next, action: action.summary, undoable: !action.undo.isEmpty))
                     next += 1
                 } catch {
@@ -335,6 +367,25 @@ final class HostRunner: @unchecked Sendable {
     /// Undoes every completed action, newest first, then runs the rollback block; returns what is
     /// left to do by hand (empty when everything was undone).
     func rollBack() async -> [String] {
+        // A dropped connection is opened again once, so the undos reach a host that answers again.
+        do throws(TransportError) {
+            try await context.transport.reconnectIfDropped()
+        } catch {
+            unreachableAgain = true
+            context.emit(.note("the connection dropped and could not be opened again: \(error.message)"))
+        }
+        if released, let start = plan.start {
+            // A Ctrl-C during the last command, which released the lock: undo under the lock again.
+            switch await HostLock.start(start, context: context, wait: 0, stop: StopSignal()) {
+            case .taken:
+                lockTaken = true
+                released = false
+            case .held(let holder):
+                return ["nothing was undone: the host lock, released by the last command, is now held by \(holder)"]
+            case .failed(let message):
+                return ["nothing was undone: \(message)"]
+            }
+        }
         // Undos run to their end after a Ctrl-C or a failed journal: no stop cuts their waits short.
         let operations = OperationRunner(context: context, stop: StopSignal())
         var left: [String] = []
@@ -389,8 +440,9 @@ final class HostRunner: @unchecked Sendable {
     /// The host's last command: after a pass, the planned cleanup (what was moved aside is removed)
     /// and the lock's release in one exec; otherwise the release alone. Run once its changes are final.
     func finish(passed: Bool) async {
+        if !unreachableAgain { try? await context.transport.reconnectIfDropped() }
         let cleanups = plan.steps.flatMap(\.actions).flatMap(\.cleanup)
-        guard let command = passed ? plan.finish : (lockTaken ? plan.release : nil) else { return }
+        guard let command = (passed ? plan.finish : nil) ?? (lockTaken ? plan.release : nil) else { return }
         do throws(TransportError) {
             let result = try await context.send(command)
             for line in result.stdout.split(separator: "\n") where line.hasPrefix(HostBookends.cleanupFailedPrefix) {

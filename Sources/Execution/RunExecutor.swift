@@ -3,6 +3,7 @@ import Planning
 import RunEvents
 import StateStore
 import Supervisors
+import Synchronization
 import Transport
 
 /// Choices of the command line that change how a run goes.
@@ -14,11 +15,21 @@ public struct ExecutionOptions: Sendable {
     /// Steps running at the same time on one host (below the SSH channel cap).
     public var parallelSteps: Int
     /// Up to this many hosts stay connected from locking to their turn; a bigger fleet disconnects
-    /// after locking and reconnects when its batch comes (one thread and three descriptors per
-    /// connection add up).
+    /// after locking and reconnects when its batch comes (a second handshake per host).
     public var keepConnected: Int
 
-    public init(rollback: Bool = true, forks: Int = 50, parallelSteps: Int = 4, keepConnected: Int = 200) {
+    /// As many connections as the open-file limit holds (a socket and a wake-up pipe each, with room
+    /// for everything else), between 50 and 5,000: an idle connection costs a thread and ~0.1 MB.
+    public static var connectionsWithinLimits: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 200 }
+        let files = Int(clamping: min(limit.rlim_cur, 1 << 20))
+        return min(5000, max(50, (files - 256) / 3))
+    }
+
+    public init(
+        rollback: Bool = true, forks: Int = 50, parallelSteps: Int = 4, keepConnected: Int = ExecutionOptions.connectionsWithinLimits
+    ) {
         self.keepConnected = keepConnected
         self.rollback = rollback
         self.forks = forks
@@ -37,15 +48,14 @@ public struct RunSummary: Sendable {
 }
 
 /// Hosts whose run has started and not finished: what a second Ctrl-C leaves in an unknown state.
-public final class InFlight: @unchecked Sendable {
-    private let lock = NSLock()
-    private var hosts: [String: Bool] = [:]
+public final class InFlight: Sendable {
+    private let hosts = Mutex<Set<String>>([])
 
-    func start(_ host: String) { lock.withLock { hosts[host] = false } }
-    func finish(_ host: String) { _ = lock.withLock { hosts.removeValue(forKey: host) } }
+    func start(_ host: String) { _ = hosts.withLock { $0.insert(host) } }
+    func finish(_ host: String) { _ = hosts.withLock { $0.remove(host) } }
 
     /// The hosts in flight, sorted.
-    public var names: [String] { lock.withLock { hosts.keys.sorted() } }
+    public var names: [String] { hosts.withLock { $0.sorted() } }
 }
 
 /// Runs a plan on its hosts: connects and locks every host first, then batches in rollout order, up

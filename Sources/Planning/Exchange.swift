@@ -54,6 +54,9 @@ extension HostPlan {
                     out.append(Exchange(phase: .guardCheck, step: step.name, what: guardCheck.kind.rawValue, when: retry, command: guardCheck.command))
                 }
                 for operation in action.operations { out.append(contentsOf: Self.exchanges(operation, phase: .action, step: step.name, when: retry)) }
+                if releaseRides, step == steps.last, action == step.actions.last, let index = out.indices.last {
+                    out[index].what += " (then releases the host lock, when it succeeded)"
+                }
                 if let logs = action.logsCommand {
                     out.append(Exchange(phase: .probe, step: step.name, what: "the app's last log lines", when: "if this action fails", command: logs))
                 }
@@ -92,7 +95,10 @@ extension HostPlan {
         if let finish {
             out.append(Exchange(phase: .finish, what: "remove what was moved aside; release the lock", when: "if the host passed", command: finish))
         }
-        if let release { out.append(Exchange(phase: .release, what: "release the lock", when: "if the host failed", command: release)) }
+        if let release {
+            let when = releaseRides ? "if the host failed, or its last command did not run" : "if the host failed"
+            out.append(Exchange(phase: .release, what: "release the lock", when: when, command: release))
+        }
         return out
     }
 

@@ -33,4 +33,33 @@ public enum HostBookends {
     public static func release(lock: LockPlan?) -> HostCommand? {
         lock.map { HostCommand($0.release, limit: 30) }
     }
+
+    /// The host's steps with the lock's release riding on the last command, when nothing can follow
+    /// that command on a host that passes: it is the last operation of the step every other step
+    /// leads to, no verification comes after it and nothing is cleaned up. It runs as the connecting
+    /// user (a release under sudo would not own the lock). The release runs only when the command
+    /// succeeded (a failed host still rolls back under its lock); the command's status is kept.
+    /// Nil when it cannot ride: the finish command releases the lock then.
+    public static func ride(_ lock: LockPlan, on steps: [PlannedStep]) -> [PlannedStep]? {
+        guard let last = steps.last, let action = last.actions.last, case .command(let command)? = action.operations.last, !command.sudo else {
+            return nil
+        }
+        let after = Dictionary(steps.map { ($0.name, $0.after) }, uniquingKeysWith: { first, _ in first })
+        var reached: Set<String> = [last.name]
+        var queue = [last.name]
+        while let name = queue.popLast() {
+            for previous in after[name] ?? [] where reached.insert(previous).inserted { queue.append(previous) }
+        }
+        guard reached.isSuperset(of: steps.map(\.name)) else { return nil }
+        var ridden = command
+        ridden.onSuccess = lock.release + " || echo " + ShellQuote.quote(releaseFailed) + " >&2"
+        var steps = steps
+        var lastAction = action
+        lastAction.operations[lastAction.operations.count - 1] = .command(ridden)
+        steps[steps.count - 1].actions[last.actions.count - 1] = lastAction
+        return steps
+    }
+
+    /// What the host's last command prints when the release that rides on it failed.
+    public static let releaseFailed = "runbook: could not release the host lock"
 }

@@ -31,12 +31,15 @@ public enum Operation: Sendable, Hashable, Encodable {
     }
 
     /// The same operation with each command's limit capped (a step's `timeout:`).
-    public func capped(at seconds: Double?) -> Operation {
+    public func capped(at seconds: Double?) -> Operation { mapCommands { $0.capped(at: seconds) } }
+
+    /// The same operation with each of its commands changed.
+    public func mapCommands(_ change: (HostCommand) -> HostCommand) -> Operation {
         switch self {
-        case .command(let command): .command(command.capped(at: seconds))
-        case .waitForPort(let port, let probe, let timeout): .waitForPort(port: port, probe: probe.capped(at: seconds), timeout: timeout)
+        case .command(let command): .command(change(command))
+        case .waitForPort(let port, let probe, let timeout): .waitForPort(port: port, probe: change(probe), timeout: timeout)
         case .waitForState(let app, let status, let running, let timeout):
-            .waitForState(app: app, status: status.capped(at: seconds), running: running, timeout: timeout)
+            .waitForState(app: app, status: change(status), running: running, timeout: timeout)
         case .upload, .waitForHTTP: self
         }
     }
@@ -101,6 +104,19 @@ public struct PlannedAction: Sendable, Hashable, Encodable {
     public var logs: ShellCommand? = nil
     /// False for actions that change nothing (`wait_for`): they alone do not call for the rollback block.
     public var effect: Bool = true
+
+    /// The same action with every command it can send changed (its undo too, when `undo` is set).
+    public func mapCommands(undo includeUndo: Bool, _ change: (HostCommand) -> HostCommand) -> PlannedAction {
+        var copy = self
+        copy.operations = operations.map { $0.mapCommands(change) }
+        copy.guards = guards.map { guardCheck in
+            var changed = guardCheck
+            changed.command = change(guardCheck.command)
+            return changed
+        }
+        if includeUndo { copy.undo = undo.map { $0.mapCommands(change) } }
+        return copy
+    }
 
     /// The command that prints the app's last log lines, as planned.
     public var logsCommand: HostCommand? { logs.map { HostCommand($0, limit: 15) } }
@@ -276,6 +292,8 @@ public struct HostPlan: Sendable, Hashable {
     public var finish: HostCommand?
     /// The last command after a failure (or with nothing to clean): releases the lock.
     public var release: HostCommand?
+    /// True when the last step's last command releases the lock once it succeeded (no finish then).
+    public var releaseRides = false
 }
 
 private struct AnyKey: CodingKey {

@@ -59,11 +59,13 @@ public enum ParamResolver {
                 problems.append(
                     ParamProblem(
                         param: param.name,
-                        message: "the parameter `\(param.name)` has no value; give it with --set \(param.name)=... or an inventory variable"))
+                        message: param.secret
+                            ? "the secret parameter `\(param.name)` has no value; give it with RUNBOOK_SECRET_\(param.name)=..., --set-file \(param.name)=PATH, an inventory variable, or at the prompt on a terminal"
+                            : "the parameter `\(param.name)` has no value; give it with --set \(param.name)=... or an inventory variable"))
                 continue
             }
             if let problem = typeProblem(text, type: param.type) {
-                let shown = param.secret ? secretMask : "`\(text)`"
+                let shown = param.secret ? secretMask : "`\(escaped(text))`"
                 problems.append(ParamProblem(param: param.name, message: "the parameter `\(param.name)` is \(shown) (from \(source)), \(problem)"))
                 continue
             }
@@ -85,6 +87,8 @@ public enum ParamResolver {
 
     /// Why a text does not fit a parameter type ("which is not a port (1-65535)"), or nil.
     public static func typeProblem(_ text: String, type: ParamType) -> String? {
+        // A NUL cuts a command line or a path short wherever C reads it: never a value, whatever the type.
+        if text.contains("\0") { return "which holds a NUL byte" }
         switch type {
         case .string, .shell: return nil
         case .int: return Int(text) == nil ? "which is not an integer" : nil
@@ -93,8 +97,24 @@ public enum ParamResolver {
             return nil
         case .bool: return ["true", "false", "yes", "no"].contains(text.lowercased()) ? nil : "which is not true or false"
         case .duration: return TimeSpan(parsing: text) == nil ? "which is not a duration such as \"30s\" or \"5m\"" : nil
-        case .path: return text.isEmpty ? "an empty path" : (text.contains("\0") ? "a path with a NUL byte" : nil)
+        case .path:
+            if text.isEmpty { return "an empty path" }
+            guard let control = text.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
+            return "a path with the control character \(escaped(String(control)))"
         }
+    }
+
+    /// The text with control characters written as `\u{..}`, so a message cannot act on the terminal.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func normalized(_ text: String, type: ParamType) -> String {

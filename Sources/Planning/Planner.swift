@@ -211,16 +211,7 @@ public struct Planner: Sendable {
                 }
                 // A step's timeout caps every command in it, fixed now: nothing is computed at run time.
                 let cap = step.timeout?.seconds
-                actions = actions.map { action in
-                    var capped = action
-                    capped.operations = action.operations.map { $0.capped(at: cap) }
-                    capped.guards = action.guards.map { guardCheck in
-                        var copy = guardCheck
-                        copy.command = guardCheck.command.capped(at: cap)
-                        return copy
-                    }
-                    return capped
-                }
+                actions = actions.map { $0.mapCommands(undo: false) { $0.capped(at: cap) } }
                 steps.append(
                     PlannedStep(
                         name: name, wave: runbook.graph.wave(of: name) ?? 0, after: runbook.graph.dependencies[name] ?? [],
@@ -261,6 +252,18 @@ public struct Planner: Sendable {
                     throw ActionPlanner.Failure(message: "the rollback block (line \(action.location.line)): \(error.message)")
                 }
             }
+            if host.connection.become {
+                // ansible_become: every change and its undo run through `sudo -n` (the starter runs inside it).
+                guard host.connection.becomeUser == "root" else {
+                    throw ActionPlanner.Failure(message: "ansible_become_user \(host.connection.becomeUser): runbook becomes root only (sudo -n)")
+                }
+                steps = steps.map { step in
+                    var copy = step
+                    copy.actions = step.actions.map { $0.mapCommands(undo: true) { command in Self.withSudo(command) } }
+                    return copy
+                }
+                rollback = rollback.map { $0.mapCommands(undo: true) { command in Self.withSudo(command) } }
+            }
             var plan = HostPlan(
                 host: host.name, connection: host.connection, supervisor: supervisorKind, supervisorCommand: supervisorCommand,
                 steps: steps, verifications: verifications, rollback: rollback, precheck: precheck, secrets: hostValues.secrets,
@@ -273,12 +276,27 @@ public struct Planner: Sendable {
             plan.start = HostBookends.start(lock: lock, requirements: requirements)
             plan.finish = HostBookends.finish(lock: lock, cleanup: steps.flatMap(\.actions).flatMap(\.cleanup))
             plan.release = HostBookends.release(lock: lock)
+            // With rollback: :fleet a passed host may still roll back: it keeps its lock to the end.
+            let fleet = rollout.applied(to: runbook.rollout).rollback == .fleet
+            if let lock, !fleet, plan.verifications.isEmpty, steps.flatMap(\.actions).flatMap(\.cleanup).isEmpty,
+                let ridden = HostBookends.ride(lock, on: steps)
+            {
+                plan.steps = ridden
+                plan.finish = nil
+                plan.releaseRides = true
+            }
             return .success(plan)
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))
         } catch {
             return .failure(PlanningError(["\(error)"]))
         }
+    }
+
+    static func withSudo(_ command: HostCommand) -> HostCommand {
+        var copy = command
+        copy.sudo = true
+        return copy
     }
 
     static func abbreviated(_ hosts: [String]) -> String {

@@ -94,7 +94,7 @@ struct ApplyRunner {
         if let reporter {
             reporter.finish()
             let steps = Dictionary(plan.hosts.map { ($0.host, $0.steps.count) }, uniquingKeysWith: { first, _ in first })
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: steps, palette: palette))
+            writer.line("\n" + TextReporter.summary(summary.terminalSafe, stepCounts: steps, palette: palette))
         }
         var status = summary.exitStatus
         if let failure = journal?.failure {
@@ -136,7 +136,11 @@ struct ApplyRunner {
         let path = URL(fileURLWithPath: options.file).standardizedFileURL.path
         let bytes = (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))) ?? []
         var set = options.overrides
-        for param in plan.runbook.params where param.secret && set[param.name] != nil { set[param.name] = secretMask }
+        set.merge((try? SecretInputs.readFiles(options.fileAssignments)) ?? [:]) { given, _ in given }
+        let environment = SecretInputs.fromEnvironment(plan.runbook, environment: ProcessInfo.processInfo.environment)
+        for param in plan.runbook.params where param.secret && (set[param.name] != nil || environment[param.name] != nil) {
+            set[param.name] = secretMask
+        }
         let sources = inventoryPaths.map { $0.split(separator: "\n").map(String.init) } ?? []
         var inventoryBytes: [UInt8] = []
         for source in sources { inventoryBytes += Array(source.utf8) + ((try? [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))) ?? []) }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import RunbookLanguage
 import RunbookModel
 
 /// `runbook check FILE...`: parse and validate only.
@@ -6,7 +8,7 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Parse and validate runbooks; exit 0 when all are valid, 2 otherwise.")
 
-    @Argument(help: "Runbook files to check.", completion: .file(extensions: ["rb"]))
+    @ArgumentParser.Argument(help: "Runbook files to check.", completion: .file(extensions: ["rb"]))
     var files: [String]
 
     func run() throws {
@@ -14,7 +16,11 @@ struct CheckCommand: ParsableCommand {
         for file in files {
             switch RunbookFiles.load(file) {
             case .success(let runbook):
-                Output.print("\(file): ok (\(runbook.steps.count) steps, \(runbook.graph.waves.count) waves)")
+                let text = try? String(contentsOfFile: file, encoding: .utf8)
+                let warnings = SecretWarnings.find(in: runbook, file: text.map { SourceFile(path: file, text: $0) })
+                for warning in warnings { Output.error(warning.description) }
+                let noted = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+                Output.print("\(file): ok (\(runbook.steps.count) steps, \(runbook.graph.waves.count) waves\(noted))")
             case .failure(let list):
                 Output.error(list.description)
                 failed = true

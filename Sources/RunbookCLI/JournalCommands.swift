@@ -80,18 +80,18 @@ struct ShowCommand: AsyncParsableCommand {
                 if case .hostFinished(let result, let message, let left, _) = event.kind { finished = (result, message, left) }
             }
             if events.isEmpty && outstanding[host] == nil { continue }
-            Output.print("\n\(host): \(finished?.result.display ?? "no result") \(finished?.message.map { "— \($0)" } ?? "")")
+            printSafely("\n\(host): \(finished?.result.display ?? "no result") \(finished?.message.map { "— \($0)" } ?? "")")
             var output: [String: [String]] = [:]
             for event in events {
                 switch event.kind {
                 case .output(let step, _, let line): output[step, default: []].append(line)
                 case .stepFinished(let step, let ok, _, let duration, let message):
-                    Output.print("  \(ok ? "✓" : "✗") \(step) (\(TextReporter.seconds(duration)))" + (message.map { ": \($0)" } ?? ""))
-                    if !ok { for line in (output[step] ?? []).suffix(5) { Output.print("      | \(line)") } }
-                case .stepSkipped(let step, let reason): Output.print("  ↷ \(step): \(reason)")
-                case .assertion(_, _, let holds, let expected, let found): Output.print("  \(holds ? "✓" : "✗") \(expected): \(found)")
+                    printSafely("  \(ok ? "✓" : "✗") \(step) (\(TextReporter.seconds(duration)))" + (message.map { ": \($0)" } ?? ""))
+                    if !ok { for line in (output[step] ?? []).suffix(5) { printSafely("      | \(line)") } }
+                case .stepSkipped(let step, let reason): printSafely("  ↷ \(step): \(reason)")
+                case .assertion(_, _, let holds, let expected, let found): printSafely("  \(holds ? "✓" : "✗") \(expected): \(found)")
                 case .undo(let step, let action, let commands, let ok, let message):
-                    Output.print(
+                    printSafely(
                         "  ↶ " + (step == "rollback" ? "rollback block: \(action)" : "undo \(step): \(commands.firstLineForUndo)")
                             + (ok ? "" : " FAILED: \(message ?? "")"))
                 default: continue

@@ -74,23 +74,23 @@ final class TextReporter: @unchecked Sendable {
                 if ok {
                     if progress { log(event, "\(name)  \(palette.paint("✓", .green)) \(step) (\(Self.seconds(duration)))", .progress) }
                 } else {
-                    log(event, "\(name)  \(palette.paint("✗", .red)) \(step) (\(Self.seconds(duration))): \(message ?? "failed")")
+                    log(event, "\(name)  \(palette.paint("✗", .red)) \(step) (\(Self.seconds(duration))): \(TerminalText.safe(message ?? "failed"))")
                 }
             case .output(_, let stream, let text):
-                if !live { log(event, "\(name)    \(stream == "stderr" ? palette.paint("!", .yellow) : "|") \(text)", .progress) }
+                if !live { log(event, "\(name)    \(stream == "stderr" ? palette.paint("!", .yellow) : "|") \(TerminalText.safe(text))", .progress) }
             case .verifyStarted: break
             case .assertion(_, let description, let holds, let expected, let found):
                 if holds {
                     if progress { log(event, "\(name)  \(palette.paint("✓", .green)) \(description): \(found)", .progress) }
                 } else {
-                    log(event, "\(name)  \(palette.paint("✗", .red)) \(expected): \(found)")
+                    log(event, "\(name)  \(palette.paint("✗", .red)) \(expected): \(TerminalText.safe(found))")
                 }
             case .undo(let step, let action, let commands, let ok, let message):
                 // The undo line shows what the undo ran, not the action it takes back.
                 let what = step == "rollback" ? "rollback block: \(action)" : "undo \(step): \(commands.firstLineForUndo)"
                 log(event, "\(name)  \(palette.paint("↶", .yellow)) \(what)" + (ok ? "" : palette.paint(" FAILED: \(message ?? "")", .red)))
             case .hostFinished(let result, let message, let left, _):
-                log(event, "\(name)  \(palette.paint(result, result.display.uppercased()))" + (message.map { ": \($0)" } ?? ""))
+                log(event, "\(name)  \(palette.paint(result, result.display.uppercased()))" + (message.map { ": \(TerminalText.safe($0))" } ?? ""))
                 for item in left { log(event, "\(name)    left to do: \(item)") }
             case .runFinished(let status, _, let stoppedBy, let duration):
                 if let stoppedBy { log(event, palette.paint("rollout stopped: \(stoppedBy)", .yellow)) }

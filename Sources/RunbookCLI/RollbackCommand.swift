@@ -112,11 +112,21 @@ struct RollbackCommand: AsyncParsableCommand {
             guard let equals = assignment.firstIndex(of: "=") else { throw ValidationError("--set takes name=value, not `\(assignment)`") }
             overrides[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
         }
-        if let masked = overrides.first(where: { $0.value == secretMask }) {
-            Output.error("error: run \(header.runID) set the secret parameter `\(masked.key)`; give it again with --set \(masked.key)=...")
-            throw ExitStatus.usage
-        }
         let runbook = try RunbookFiles.loadOrExit(header.runbookPath)
+        // The journal never holds secrets: take them from the environment or the terminal as `apply` does.
+        let masked = overrides.filter { $0.value == secretMask }.keys.sorted()
+        overrides = overrides.filter { $0.value != secretMask }
+        if !masked.isEmpty {
+            let environment = ProcessInfo.processInfo.environment
+            let given = (try? SecretInputs.overrides(runbook: runbook, set: overrides, files: [:], environment: environment) { [] }) ?? [:]
+            if let missing = masked.first(where: { given[$0] == nil }) {
+                Output.error(
+                    "error: run \(header.runID) set the secret parameter `\(missing)`; give it again with RUNBOOK_SECRET_\(missing)=... or --set \(missing)=..."
+                )
+                throw ExitStatus.usage
+            }
+            overrides = given
+        }
         let pattern = HostPattern(header.pattern)
         let inventory = try InventoryFiles.load(explicit: header.inventorySources, runbookPath: header.runbookPath, pattern: pattern)
         let ssh = try InventoryFiles.sshConfig(header.sshConfig)
@@ -217,7 +227,7 @@ struct RollbackCommand: AsyncParsableCommand {
         let summary = await executor.rollBackRecorded(outstanding)
         if let reporter {
             reporter.finish()
-            writer.line("\n" + TextReporter.summary(summary, stepCounts: [:], palette: palette))
+            writer.line("\n" + TextReporter.summary(summary.terminalSafe, stepCounts: [:], palette: palette))
         }
         await writer.finish()
         journal.close(header.runID)

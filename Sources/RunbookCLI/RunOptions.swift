@@ -42,6 +42,11 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("list-hosts"), help: "Print the hosts the pattern selects and stop.")
     var listHosts = false
 
+    @Option(
+        name: .customLong("set-file"),
+        help: "Set a parameter to a file's content: --set-file name=PATH (one trailing newline removed; for secrets, instead of --set).")
+    var fileAssignments: [String] = []
+
     @Option(help: "Hosts per batch: a count or a percentage (overrides `rollout serial:`).")
     var serial: String?
 
@@ -161,8 +166,20 @@ struct RunOptions: ParsableArguments {
             throw ExitStatus.usage
         }
         let ids = Planner.makeIDs()
+        let values: [String: String]
+        do throws(SecretInputs.Problem) {
+            values = try SecretInputs.overrides(
+                runbook: runbook, set: extra, files: SecretInputs.readFiles(fileAssignments), environment: ProcessInfo.processInfo.environment
+            ) {
+                guard !pattern.isLocal(in: inventory), let names = try? pattern.select(from: inventory) else { return [] }
+                return names.compactMap { inventory.host(named: $0).map(inventory.variables(of:)) }
+            }
+        } catch {
+            Output.error("error: \(error.message)")
+            throw ExitStatus.usage
+        }
         let planner = Planner(
-            runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: extra, rollout: rolloutOverrides,
+            runbook: runbook, inventory: inventory, sshConfig: ssh, overrides: values, rollout: rolloutOverrides,
             runID: runID ?? ids.runID, release: release ?? runID.map { _ in "20000101000000" } ?? ids.release)
         do {
             let plan = try planner.plan(hosts: pattern)

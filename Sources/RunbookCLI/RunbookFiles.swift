@@ -6,11 +6,20 @@ import RunbookModel
 enum RunbookFiles {
     /// Loads and validates one file.
     static func load(_ path: String) -> Result<Runbook, DiagnosticList> {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let location = SourceLocation(line: 1, column: 1, offset: 0)
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+        let location = SourceLocation(line: 1, column: 1, offset: 0)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return .failure(DiagnosticList([Diagnostic(path: path, location: location, message: "the file does not exist", sourceLine: nil)]))
+        }
+        // Read one byte past the limit, never the whole file: it may be huge, or endless like /dev/zero.
+        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path),
+            let data = try? handle.read(upToCount: Parser.maximumFileSize + 1)
+        else {
+            let reason = isDirectory.boolValue ? "is a folder" : "cannot be read"
             return .failure(DiagnosticList([Diagnostic(path: path, location: location, message: "the file \(reason)", sourceLine: nil)]))
         }
+        try? handle.close()
+        if let tooLarge = Parser.sizeDiagnostic(path: path, size: data.count) { return .failure(DiagnosticList([tooLarge])) }
         return Validator.load(path: path, bytes: Array(data))
     }
 

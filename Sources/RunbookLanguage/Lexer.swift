@@ -10,6 +10,8 @@ public struct Lexer {
     private var tokens: [Token] = []
     /// Set when a heredoc line ended in a backslash, which joins it with the next line.
     private var lastLineJoined = false
+    /// The last column computed, so columns on a long line cost O(1) each instead of a rescan.
+    private var columnCache = (lineStart: 0, offset: 0, column: 1)
     public private(set) var diagnostics: [Diagnostic] = []
 
     public init(file: SourceFile) {
@@ -19,6 +21,7 @@ public struct Lexer {
 
     /// Lexes the whole file; the last token is always `.endOfFile`.
     public mutating func tokenize() -> [Token] {
+        reportControlCharacters()
         var spaceBefore = true
         while position < bytes.count {
             let byte = bytes[position]
@@ -59,26 +62,61 @@ public struct Lexer {
         return index < bytes.count ? bytes[index] : nil
     }
 
-    private func location(at offset: Int? = nil) -> SourceLocation {
+    private mutating func location(at offset: Int? = nil) -> SourceLocation {
         let offset = offset ?? position
         return SourceLocation(line: line, column: column(of: offset, lineStart: lineStart), offset: offset)
     }
 
-    private func column(of offset: Int, lineStart: Int) -> Int {
+    private mutating func column(of offset: Int, lineStart: Int) -> Int {
         var column = 1
         var index = lineStart
+        if columnCache.lineStart == lineStart, columnCache.offset <= offset {
+            column = columnCache.column
+            index = columnCache.offset
+        }
         while index < offset {
             if bytes[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }
         // Continuation bytes at `offset` itself belong to the previous character.
+        columnCache = (lineStart, offset, column)
         return column
+    }
+
+    /// Raw control characters (other than tab, newline and carriage return) are never meant: a NUL cuts
+    /// a command or a path short where C reads it, and the others hide text on a terminal.
+    private mutating func reportControlCharacters() {
+        var currentLine = 1
+        var start = 0
+        var reported = 0
+        for (offset, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "\n") {
+                currentLine += 1
+                start = offset + 1
+                continue
+            }
+            // C1 controls (U+0080-U+009F, UTF-8 C2 80-9F) act on some terminals too (U+009B is CSI).
+            let c1 = byte == 0xC2 && offset + 1 < bytes.count && (0x80...0x9F).contains(bytes[offset + 1])
+            guard (byte < 0x20 || byte == 0x7F || c1), byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") else { continue }
+            reported += 1
+            guard reported <= 10 else { break }
+            let value = c1 ? UInt32(bytes[offset + 1]) : UInt32(byte)
+            let hex = String(value, radix: 16, uppercase: true)
+            let code = String(repeating: "0", count: 4 - hex.count) + hex
+            let at = SourceLocation(line: currentLine, column: column(of: offset, lineStart: start), offset: offset)
+            diagnostics.append(
+                Diagnostic(
+                    "the control character U+\(code) is not allowed in a runbook; write it with printf in the command (e.g. `printf '\\\(String(value, radix: 8))'`)",
+                    at: at, in: file))
+        }
     }
 
     /// Consumes a newline at `position`, jumping over heredoc bodies read earlier on this line.
     private mutating func newline() {
         if let resume = resumeAfterLine {
             resumeAfterLine = nil
+            // A string that ran over lines has already reported that; it may have passed the body.
+            guard resume > position else { return newline() }
             for index in position..<resume where bytes[index] == UInt8(ascii: "\n") { line += 1 }
             position = resume
             var start = resume
@@ -96,6 +134,7 @@ public struct Lexer {
     }
 
     private mutating func error(_ message: String, at location: SourceLocation) {
+        guard diagnostics.count < Diagnostic.limit else { return }
         diagnostics.append(Diagnostic(message, at: location, in: file))
     }
 
@@ -241,7 +280,8 @@ public struct Lexer {
             let begin = position
             while position < bytes.count, Self.isIdentifierPart(bytes[position]) { position += 1 }
             let suffix = String(decoding: bytes[begin..<position], as: UTF8.self)
-            error("a number cannot be followed by `\(suffix)`; write a duration as a string, e.g. \"\(value)\(suffix)\"", at: start)
+            let shown = Diagnostic.excerpt(suffix)
+            error("a number cannot be followed by `\(shown)`; write a duration as a string, e.g. \"\(value)\(shown)\"", at: start)
         }
         if overflow { error("the number is too large", at: start) }
         append(.integer(negative ? -value : value), at: start, spaceBefore)
@@ -263,6 +303,7 @@ public struct Lexer {
                 continue
             }
             if byte == UInt8(ascii: "\n") {
+                if crossesHeredoc(start) { break }
                 text.append(byte)
                 position += 1
                 line += 1
@@ -271,6 +312,10 @@ public struct Lexer {
             }
             text.append(byte)
             position += 1
+        }
+        if position < bytes.count {
+            append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
+            return
         }
         error("unterminated string: no closing `'`", at: start)
         append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
@@ -306,14 +351,23 @@ public struct Lexer {
                 }
                 let next = bytes[position + 1]
                 let escapes: [UInt8: UInt8] = [
-                    UInt8(ascii: "n"): 0x0A, UInt8(ascii: "t"): 0x09, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "0"): 0x00,
+                    UInt8(ascii: "n"): 0x0A, UInt8(ascii: "t"): 0x09, UInt8(ascii: "r"): 0x0D,
                     UInt8(ascii: "\""): UInt8(ascii: "\""), UInt8(ascii: "\\"): UInt8(ascii: "\\"),
                     UInt8(ascii: "#"): UInt8(ascii: "#"), UInt8(ascii: "'"): UInt8(ascii: "'"),
                 ]
                 if let replacement = escapes[next] {
                     text.append(replacement)
                     position += 2
+                } else if next == UInt8(ascii: "0") {
+                    error(
+                        "`\\0` (NUL) cannot be part of a runbook value: it cuts commands and paths short; write `\\\\0` for a backslash and 0 (e.g. `tr '\\\\0' ' '`)",
+                        at: location())
+                    position += 2
                 } else if next == UInt8(ascii: "\n") {
+                    if crossesHeredoc(opening) {
+                        flush()
+                        return parts
+                    }
                     position += 2
                     line += 1
                     lineStart = position
@@ -354,10 +408,14 @@ public struct Lexer {
                     parts.append(.interpolation(path: path, location: at))
                 } else {
                     error(
-                        "only a name or `name.field` can be interpolated, not `\(inner)`; runbooks have no expressions",
+                        "only a name or `name.field` can be interpolated, not `\(Diagnostic.excerpt(inner))`; runbooks have no expressions",
                         at: at)
                 }
             case UInt8(ascii: "\n"):
+                if crossesHeredoc(opening) {
+                    flush()
+                    return parts
+                }
                 text.append(byte)
                 position += 1
                 line += 1
@@ -372,6 +430,14 @@ public struct Lexer {
         }
         flush()
         return parts
+    }
+
+    /// A string that would run on into the body of a heredoc started on its line: an error, and the
+    /// string ends at the line's end so the body is still read as the heredoc's.
+    private mutating func crossesHeredoc(_ opening: SourceLocation) -> Bool {
+        guard resumeAfterLine != nil else { return false }
+        error("a string cannot continue past the end of a line that starts a heredoc; close it on that line", at: opening)
+        return true
     }
 
     private mutating func lexHeredoc(start: SourceLocation, spaceBefore: Bool) {
@@ -431,7 +497,8 @@ public struct Lexer {
             cursor = lineEnd + 1
         }
         guard terminated else {
-            error("unterminated heredoc: no line `\(identifier)` closes the `<<~\(identifier)` started here", at: start)
+            let shown = Diagnostic.excerpt(identifier)
+            error("unterminated heredoc: no line `\(shown)` closes the `<<~\(shown)` started here", at: start)
             resumeAfterLine = bytes.count
             append(.string(StringLiteral(parts: [])), at: start, spaceBefore)
             return

@@ -4,6 +4,16 @@ public struct Parser {
     private var tokens: [Token]
     private var index = 0
     private var diagnostics: [Diagnostic]
+    /// Open arrays, hashes and blocks around the current token.
+    private var depth = 0
+    /// Set once nesting went too deep: what follows cannot be matched up, so later errors would be noise.
+    private var tooDeep = false
+
+    /// The largest runbook file read (1 MiB): far above any real runbook, and it keeps every bad input cheap.
+    public static let maximumFileSize = 1 << 20
+
+    /// The deepest nesting of arrays, hashes and blocks a file may use; deeper input would exhaust the stack.
+    public static let maximumDepth = 200
 
     /// Ruby words that look like statements but belong to the language runbooks deliberately leave out.
     static let rubyKeywords: Set<String> = [
@@ -26,13 +36,26 @@ public struct Parser {
 
     /// Parses a whole file; the tree holds what could be read, the diagnostics everything that could not.
     public static func parse(_ file: SourceFile) -> (tree: SyntaxTree, diagnostics: [Diagnostic]) {
+        if let tooLarge = sizeDiagnostic(path: file.path, size: file.text.utf8.count) {
+            return (SyntaxTree(file: file, statements: []), [tooLarge])
+        }
         var parser = Parser(file: file)
         let statements = parser.parseStatements(until: nil, opening: nil)
+        if parser.tooDeep { return (SyntaxTree(file: file, statements: []), parser.diagnostics) }
         if statements.isEmpty, parser.diagnostics.isEmpty {
             parser.diagnostics.append(
                 Diagnostic("the file is empty; a runbook starts with `runbook \"name\" do`", at: SourceLocation(line: 1, column: 1, offset: 0), in: file))
         }
         return (SyntaxTree(file: file, statements: statements), parser.diagnostics)
+    }
+
+    /// The error for a file over `maximumFileSize`, or nil.
+    public static func sizeDiagnostic(path: String, size: Int) -> Diagnostic? {
+        guard size > maximumFileSize else { return nil }
+        return Diagnostic(
+            path: path, location: SourceLocation(line: 1, column: 1, offset: 0),
+            message: "the file is larger than \(maximumFileSize / 1024) KiB, the limit for a runbook; split it or move data into the inventory",
+            sourceLine: nil)
     }
 
     // MARK: - Token access
@@ -50,8 +73,24 @@ public struct Parser {
     }
 
     private mutating func fail(_ message: String, at location: SourceLocation? = nil) -> Abort {
-        diagnostics.append(Diagnostic(message, at: location ?? current.location, in: file))
+        report(message, at: location ?? current.location)
         return Abort()
+    }
+
+    private mutating func report(_ message: String, at location: SourceLocation) {
+        guard diagnostics.count < Diagnostic.limit, !tooDeep else { return }
+        diagnostics.append(Diagnostic(message, at: location, in: file))
+    }
+
+    /// Enters an array, hash or block opened at `location`, refusing nesting deeper than `maximumDepth`.
+    private mutating func enter(_ what: String, at location: SourceLocation) throws(Abort) {
+        guard depth < Self.maximumDepth else {
+            let abort = fail(
+                "\(what) nested too deeply: more than \(Self.maximumDepth) arrays, hashes and blocks inside each other", at: location)
+            tooDeep = true
+            throw abort
+        }
+        depth += 1
     }
 
     // MARK: - Statements
@@ -67,10 +106,7 @@ public struct Parser {
             case .endOfFile:
                 if let opening, let closer {
                     let word = closer == .end ? "`end`" : "`}`"
-                    diagnostics.append(
-                        Diagnostic(
-                            "unterminated block: the \(opening.display) on line \(opening.location.line) has no \(word)",
-                            at: opening.location, in: file))
+                    report("unterminated block: the \(opening.display) on line \(opening.location.line) has no \(word)", at: opening.location)
                 }
                 return statements
             case .keywordEnd where closer == .end, .rightBrace where closer == .brace:
@@ -138,7 +174,7 @@ public struct Parser {
         let start = current
         guard case .identifier(let name) = start.kind else {
             if case .label(let label) = start.kind {
-                throw fail("a statement starts with a name; `\(label):` is a keyword argument and needs a statement before it")
+                throw fail("a statement starts with a name; `\(Diagnostic.excerpt(label)):` is a keyword argument and needs a statement before it")
             }
             throw fail("expected a statement, found \(start.display)")
         }
@@ -149,9 +185,9 @@ public struct Parser {
         advance()
         switch current.kind {
         case .dot:
-            throw fail("method calls with a receiver (`\(name).…`) are not part of the runbook language")
+            throw fail("method calls with a receiver (`\(Diagnostic.excerpt(name)).…`) are not part of the runbook language")
         case .other(let text) where text.hasPrefix("="):
-            throw fail("assignments are not part of the runbook language; declare inputs with `param :\(name), default: ...`")
+            throw fail("assignments are not part of the runbook language; declare inputs with `param :\(Diagnostic.excerpt(name)), default: ...`")
         default:
             break
         }
@@ -174,7 +210,7 @@ public struct Parser {
         case .newline, .endOfFile, .keywordEnd, .rightBrace:
             break
         default:
-            throw fail("expected the end of the line after `\(name)`, found \(current.display)")
+            throw fail("expected the end of the line after `\(Diagnostic.excerpt(name))`, found \(current.display)")
         }
         return Statement(name: name, location: start.location, arguments: arguments, block: block)
     }
@@ -193,6 +229,8 @@ public struct Parser {
     private mutating func parseBlock() throws(Abort) -> Block {
         let open = current
         let closer: Closer = if case .keywordDo = open.kind { .end } else { .brace }
+        try enter("a block", at: open.location)
+        defer { depth -= 1 }
         advance()
         if case .pipe = current.kind {
             _ = fail("block parameters (`|x|`) are not part of the runbook language")
@@ -221,6 +259,7 @@ public struct Parser {
             return arguments
         }
         var sawKeyword = false
+        var labels = Set<String>()
         while true {
             let argument = try parseArgument()
             if argument.label != nil {
@@ -228,8 +267,8 @@ public struct Parser {
             } else if sawKeyword {
                 throw fail("a positional argument cannot follow keyword arguments", at: argument.value.location)
             }
-            if let label = argument.label, arguments.contains(where: { $0.label == label }) {
-                throw fail("the keyword argument `\(label):` is given twice", at: argument.labelLocation)
+            if let label = argument.label, !labels.insert(label).inserted {
+                throw fail("the keyword argument `\(Diagnostic.excerpt(label)):` is given twice", at: argument.labelLocation)
             }
             arguments.append(argument)
             if closer != nil { skipNewlines() }
@@ -291,16 +330,19 @@ public struct Parser {
             advance()
             if case .dot = current.kind {
                 throw fail(
-                    "method calls with a receiver (`\(name).…`) are not part of the runbook language; interpolate fields in a string: \"#{\(name).field}\"")
+                    "method calls with a receiver (`\(Diagnostic.excerpt(name)).…`) are not part of the runbook language; interpolate fields in a string: \"#{\(Diagnostic.excerpt(name)).field}\""
+                )
             }
             if case .leftParen = current.kind, !current.spaceBefore {
-                throw fail("method calls (`\(name)(...)`) are not part of the runbook language", at: location)
+                throw fail("method calls (`\(Diagnostic.excerpt(name))(...)`) are not part of the runbook language", at: location)
             }
             if Self.rubyKeywords.contains(name) {
                 throw fail("`\(name)` is Ruby but not part of the runbook language", at: location)
             }
             return ValueNode(.reference(name), at: location)
         case .leftBracket:
+            try enter("an array", at: location)
+            defer { depth -= 1 }
             advance()
             var elements: [ValueNode] = []
             skipNewlines()
@@ -327,8 +369,11 @@ public struct Parser {
                 }
             }
         case .leftBrace:
+            try enter("a hash", at: location)
+            defer { depth -= 1 }
             advance()
             var entries: [HashEntry] = []
+            var keys = Set<String>()
             skipNewlines()
             while true {
                 if case .rightBrace = current.kind {
@@ -340,8 +385,8 @@ public struct Parser {
                 }
                 let keyLocation = current.location
                 let key = try parseHashKey()
-                if entries.contains(where: { $0.key == key }) {
-                    throw fail("the key `\(key):` is given twice in this hash", at: keyLocation)
+                if !keys.insert(key).inserted {
+                    throw fail("the key `\(Diagnostic.excerpt(key)):` is given twice in this hash", at: keyLocation)
                 }
                 skipNewlines()
                 entries.append(HashEntry(key: key, keyLocation: keyLocation, value: try parseValue()))
@@ -359,10 +404,11 @@ public struct Parser {
                 }
             }
         case .other(let text) where text.hasPrefix("*") || text.hasPrefix("&"):
-            throw fail("splat and block arguments (`\(text)`) are not part of the runbook language")
+            throw fail("splat and block arguments (`\(Diagnostic.excerpt(text))`) are not part of the runbook language")
         case .other(let text):
             throw fail(
-                "`\(text)` is not part of the runbook language: values are strings, integers, symbols, booleans, nil, arrays, hashes and parameter names")
+                "`\(Diagnostic.excerpt(text))` is not part of the runbook language: values are strings, integers, symbols, booleans, nil, arrays, hashes and parameter names"
+            )
         default:
             throw fail("expected a value, found \(token.display)")
         }

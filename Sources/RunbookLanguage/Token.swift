@@ -24,11 +24,11 @@ public struct Token: Sendable, Hashable {
     /// A short description of the token for "expected X, found Y" messages.
     public var display: String {
         switch kind {
-        case .identifier(let name): "`\(name)`"
-        case .label(let name): "`\(name):`"
+        case .identifier(let name): "`\(Diagnostic.excerpt(name))`"
+        case .label(let name): "`\(Diagnostic.excerpt(name)):`"
         case .string: "a string"
         case .integer(let value): "`\(value)`"
-        case .symbol(let name): "`:\(name)`"
+        case .symbol(let name): "`:\(Diagnostic.excerpt(name))`"
         case .keywordDo: "`do`"
         case .keywordEnd: "`end`"
         case .keywordTrue: "`true`"
@@ -44,7 +44,7 @@ public struct Token: Sendable, Hashable {
         case .newline: "the end of the line"
         case .dot: "`.`"
         case .pipe: "`|`"
-        case .other(let text): "`\(text)`"
+        case .other(let text): "`\(Diagnostic.excerpt(text))`"
         case .endOfFile: "the end of the file"
         }
     }

@@ -32,6 +32,8 @@ public struct Validator {
     }
 
     mutating func error(_ message: String, at location: SourceLocation) {
+        // Past the limit errors only repeat; a hostile file could otherwise make hundreds of thousands.
+        guard diagnostics.count < Diagnostic.limit else { return }
         diagnostics.append(Diagnostic(message, at: location, in: file))
     }
 

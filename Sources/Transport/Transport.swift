@@ -97,9 +97,14 @@ public protocol Transport: Sendable {
     func http(url: String, method: String, timeout: Double) async throws(TransportError) -> HTTPResponse
     /// Closes the connection.
     func close() async
+    /// Opens the connection again when it died; nothing otherwise.
+    func reconnectIfDropped() async throws(TransportError)
 }
 
 extension Transport {
+    /// Local and printer transports have no connection to lose.
+    public func reconnectIfDropped() async throws(TransportError) {}
+
     /// Renders a planned command with the host's secret values and sends it: the one seam to a host.
     public func run(_ command: HostCommand, secrets: [String: String], inputs: [String: String] = [:], output: OutputHandler? = nil)
         async throws(TransportError) -> ExecResult

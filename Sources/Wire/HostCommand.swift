@@ -12,6 +12,9 @@ public struct HostCommand: Sendable, Hashable, Codable {
     /// Values only known during the run (a pid a probe read, where a log stood), exported like
     /// secrets from standard input under these names; the plan shows `<NAME>` in their place.
     public var inputs: [String] = []
+    /// Run by the starter itself once the body exited 0 (the host lock's release riding on a host's
+    /// last command); its own status is ignored: the command's is the body's.
+    public var onSuccess: ShellCommand?
 
     /// The limit of a command with none: 24 days (BusyBox `timeout 0` kills at once, so 0 cannot mean "none").
     public static let unlimited: Double = 2_147_483

@@ -484,3 +484,55 @@ final class TestListener {
                 == "[::1]:\(loop6.port) owned by \(ProcessInfo.processInfo.processName.prefix(15)) pid \(getpid())")
     }
 }
+
+/// A connection that drops mid-step: the host is connected again once, and the undos run on it.
+@Suite struct DroppedConnectionTests {
+    @Test func theUndosRunOnANewConnectionAfterTheOldOneDropped() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder()
+        async let run = apply(
+            """
+            step :a do
+              run "touch \(dir)/a", undo: "rm -f \(dir)/a"
+            end
+            step :b, after: :a do
+              run "sleep 30"
+            end
+            """, on: [server])
+        // Once the second step runs, sshd's processes serving the connection die (the network went away).
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(dir)/a") { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(500))
+        for pid in server.descendants(of: server.pid) {
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            if command.hasPrefix("sshd:") { kill(pid, SIGKILL) }
+        }
+        let (summary, log) = try await run
+        #expect(summary.outcomes["h0"]?.result == .rolledBack, "\(summary.outcomes["h0"]?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/a"))
+        #expect(!log.all.contains { if case .note(let text) = $0.kind { text.contains("could not be opened again") } else { false } })
+    }
+}
+
+/// A host whose sshd stops answering mid-step (SIGSTOP) fails within the keepalive's bound, as
+/// ServerAliveInterval × ServerAliveCountMax say, instead of hanging the run.
+@Suite struct SilentHostTests {
+    @Test func aFrozenHostFailsWithinItsKeepalive() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder()
+        let start = Date()
+        async let run = apply(
+            """
+            step :a do
+              run "touch \(dir)/started; sleep 30"
+            end
+            """, on: [server], vars: [["ansible_ssh_common_args": "-o ServerAliveInterval=1 -o ServerAliveCountMax=2 -o ConnectTimeout=2"]])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(dir)/started") { try await Task.sleep(for: .milliseconds(50)) }
+        server.freeze()
+        defer { server.thaw() }
+        let (summary, _) = try await run
+        let took = Date().timeIntervalSince(start)
+        #expect(summary.outcomes["h0"]?.result != .ok)
+        // About 3 s to notice, 2 s for the one attempt to connect again, then the host's end.
+        #expect(took < 12, "a silent host held the run \(took) s")
+    }
+}

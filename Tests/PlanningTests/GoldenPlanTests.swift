@@ -45,4 +45,29 @@ import Testing
         let rollout = object?["rollout"] as? [String: Any]
         #expect((rollout?["batches"] as? [[String]])?.count == 1)
     }
+
+    /// Every byte a host can receive (`plan --full`), pinned for one host of each example runbook.
+    @Test(arguments: cases)
+    func fullPlanPinsEveryByte(runbookPath: String, hosts: String) throws {
+        let book = try loadRunbook(runbookPath)
+        let inv = try InventoryLoader.load(path: repositoryRoot.appendingPathComponent("inventory/hosts.yml").path)
+        var plan = try planner(book, inv).plan(hosts: HostPattern(hosts))
+        plan.inventorySource = "inventory/hosts.yml"
+        plan.hosts = Array(plan.hosts.prefix(1))
+        let text = PlanPrinter.text(plan, full: true)
+        let name = URL(fileURLWithPath: runbookPath).deletingPathExtension().lastPathComponent
+        let golden = repositoryRoot.appendingPathComponent("Tests/Fixtures/plans/\(name).full.txt")
+        if ProcessInfo.processInfo.environment["RUNBOOK_UPDATE_GOLDEN"] == "1" {
+            try text.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        for (index, pair) in zip(
+            text.split(separator: "\n", omittingEmptySubsequences: false), expected.split(separator: "\n", omittingEmptySubsequences: false)
+        )
+        .enumerated() where pair.0 != pair.1 {
+            Issue.record("line \(index + 1) differs:\n  expected: \(pair.1)\n  actual:   \(pair.0)")
+            return
+        }
+        #expect(text == expected)
+    }
 }

@@ -36,7 +36,7 @@ import Wire
         let book = try runbook("param :token, secret: true\nstep :s do\n  run \"deploy --token #{token}\"\nend")
         #expect(
             throws: PlanningError([
-                "the parameter `token` has no value; give it with --set token=... or an inventory variable (hosts: web1, web2, web3)"
+                "the secret parameter `token` has no value; give it with RUNBOOK_SECRET_token=..., --set-file token=PATH, an inventory variable, or at the prompt on a terminal (hosts: web1, web2, web3)"
             ])
         ) {
             _ = try planner(book, try inventory(Self.fleet)).plan(hosts: .init("web"))
@@ -142,4 +142,20 @@ import Wire
 
 extension PlanningError: Equatable {
     public static func == (lhs: PlanningError, rhs: PlanningError) -> Bool { lhs.messages == rhs.messages }
+}
+
+/// `ansible_become`: the changes of the host, and their undos, run through `sudo -n`.
+@Suite struct BecomeTests {
+    @Test func aBecomeHostSendsItsChangesThroughSudo() throws {
+        let book = try runbook("step :s do\n  clean_cache \"/srv/app/.next\"\nend")
+        let inventory = try InventoryLoader.parse("[web]\nw1 ansible_host=10.0.0.1 ansible_become=true\nw2 ansible_host=10.0.0.2\n", path: "hosts.ini")
+        let plan = try planner(book, inventory).plan(hosts: HostPattern("web"))
+        let requests = { (host: String) in
+            plan.hosts.first { $0.host == host }?.exchanges.filter { $0.phase == .action || $0.phase == .undo }.compactMap { $0.command?.shown.request } ?? []
+        }
+        #expect(!requests("w1").isEmpty && requests("w1").allSatisfy { $0 == "exec sudo -n sh -s" })
+        #expect(!requests("w2").isEmpty && requests("w2").allSatisfy { $0 == "exec sh -s" })
+        let other = try InventoryLoader.parse("w3 ansible_become=true ansible_become_user=app\n", path: "hosts.ini")
+        #expect(throws: PlanningError.self) { try planner(book, other).plan(hosts: HostPattern("w3")) }
+    }
 }

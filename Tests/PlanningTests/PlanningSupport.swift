@@ -23,9 +23,13 @@ func inventory(_ text: String, path: String = "hosts.ini") throws -> Inventory {
 func planner(_ runbook: Runbook, _ inventory: Inventory, set: [String: String] = [:], rollout: RolloutOverrides = RolloutOverrides())
     -> Planner
 {
-    Planner(
+    var planner = Planner(
         runbook: runbook, inventory: inventory, sshConfig: .empty, overrides: set, rollout: rollout, runID: "RUN1", release: "20261124000000",
         home: "/home/test", localUser: "test")
+    // Plans pinned by golden files must not depend on the machine or the environment running the tests.
+    planner.controller = "controller"
+    planner.lockFolder = nil
+    return planner
 }
 
 /// Runs `sh -c script` and returns its standard output and exit status.

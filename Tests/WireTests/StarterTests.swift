@@ -31,8 +31,11 @@ import Wire
     @Test func aPayloadCutShortRunsNothing() throws {
         let dir = try shell("mktemp -d").trimmingCharacters(in: .whitespacesAndNewlines)
         let command = HostCommand(ShellCommand("touch \(dir)/ran"), limit: 10)
-        let full = try command.message(secrets: [:]).stdin.utf8.count
-        for cut in stride(from: 0, to: full, by: max(1, full / 40)) {
+        let stdin = try command.message(secrets: [:]).stdin
+        // Every cut before the group's closing brace (after it, everything the body needs has arrived).
+        let full = stdin.utf8.count
+        let closing = Array(stdin.utf8).lastIndex(of: UInt8(ascii: "}")) ?? full
+        for cut in Array(stride(from: 0, to: closing, by: max(1, closing / 60))) + [closing - 1] {
             let result = try Self.run(command, shell: "/bin/sh", cut: cut)
             #expect(cut == 0 || result.status != 0, "cut at \(cut) of \(full): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: "\(dir)/ran"), "a payload cut at \(cut) of \(full) bytes ran its body")

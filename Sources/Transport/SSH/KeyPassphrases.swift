@@ -53,23 +53,6 @@ public final class KeyPassphrases: @unchecked Sendable {
         return result
     }
 
-    /// Reads one line from /dev/tty with echo off (restored afterwards); nil without a terminal.
-    public static func readFromTerminal(_ text: String) -> String? {
-        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var saved = termios()
-        guard tcgetattr(fd, &saved) == 0 else { return nil }
-        var quiet = saved
-        quiet.c_lflag &= ~tcflag_t(ECHO)
-        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard tcsetattr(fd, TCSAFLUSH, &quiet) == 0 else { return nil }
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1, byte != 10, line.count < 4096 { line.append(byte) }
-        _ = tcsetattr(fd, TCSAFLUSH, &saved)
-        _ = write(fd, "\n", 1)
-        if line.last == 13 { line.removeLast() }
-        return String(decoding: line, as: UTF8.self)
-    }
+    /// Reads one line from /dev/tty with echo off (restored afterwards, Ctrl-C too); nil without a terminal.
+    public static func readFromTerminal(_ text: String) -> String? { TerminalPrompt.readHidden(text, maximum: 4096) }
 }

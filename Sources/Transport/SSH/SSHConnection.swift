@@ -51,8 +51,9 @@ final class SSHConnection: @unchecked Sendable {
         self.jump = jump
         let banner = libssh2_session_banner_get(session).map { String(cString: $0) } ?? ""
         channelLimit = Self.channelLimit(banner: banner, configured: settings.maxChannels)
-        var pipeEnds: [Int32] = [0, 0]
-        _ = pipe(&pipeEnds)
+        // Without its wake-up pipe the loop still works, polling every 100 ms (the backstop below).
+        var pipeEnds: [Int32] = [-1, -1]
+        if pipe(&pipeEnds) != 0 { pipeEnds = [-1, -1] }
         wakeRead = pipeEnds[0]
         wakeWrite = pipeEnds[1]
         SocketFactory.setNonBlocking(wakeRead)
@@ -168,7 +169,7 @@ final class SSHConnection: @unchecked Sendable {
 
     func stopListening(_ listener: ListenerOperation) {
         lock.lock()
-        listener.cancelled = true
+        listener.cancelled.store(true, ordering: .releasing)
         lock.unlock()
         wake()
     }
@@ -230,6 +231,13 @@ final class SSHConnection: @unchecked Sendable {
                 TransportError(
                     .disconnected, host: settings.name, "lost the connection to \(settings.address):\(settings.port): \(message) (libssh2 error \(code))"))
         }
+    }
+
+    /// True once the connection died (the server or the network went away).
+    var isDead: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return deadError != nil
     }
 
     private func markDead(_ error: TransportError) {

@@ -70,6 +70,15 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         }
     }
 
+    /// A connection that died is closed and opened again (once per call): undos and the lock's
+    /// release then reach a host that answers again instead of failing at once on the dead one.
+    public func reconnectIfDropped() async throws(TransportError) {
+        guard let existing = current, existing.isDead else { return }
+        lock.withLock { if connection === existing { connection = nil } }
+        await existing.close()
+        try await connect()
+    }
+
     public func close() async {
         let existing = lock.withLock {
             let existing = connection

@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -280,7 +281,8 @@ final class ListenerOperation: SSHOperation {
     let fd: Int32
     let targetHost: String
     let targetPort: Int
-    var cancelled = false
+    /// Set by the caller's thread, read by the loop's.
+    let cancelled = Atomic<Bool>(false)
 
     init(fd: Int32, host: String, port: Int) {
         self.fd = fd
@@ -294,7 +296,7 @@ final class ListenerOperation: SSHOperation {
     override var readsSSH: Bool { false }
 
     override func step(_ c: SSHConnection) -> Bool {
-        if cancelled {
+        if cancelled.load(ordering: .acquiring) {
             Glibc.close(fd)
             finished = true
             return true
