@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // The shared state store (--state postgres://...); only PostgresStore imports it.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .systemLibrary(
@@ -20,24 +22,27 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
-        .target(name: "CSystem"),
+        // Not `CSystem`: swift-system (under swift-nio, under postgres-nio) has a target of that name.
+        .target(name: "CRunbookSystem", path: "Sources/CSystem"),
         .target(name: "Wire"),
         .target(name: "RunbookLanguage"),
         .target(name: "RunbookModel", dependencies: ["RunbookLanguage"]),
         .target(name: "Inventory", dependencies: ["RunbookLanguage", "Wire", .product(name: "Yams", package: "Yams")]),
         .target(name: "Planning", dependencies: ["RunbookModel", "Inventory", "Supervisors", "Wire", "RunbookLanguage"]),
-        .target(name: "Transport", dependencies: ["CLibSSH2", "CSystem", "Wire", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Transport", dependencies: ["CLibSSH2", "CRunbookSystem", "Wire", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Checks", dependencies: ["Planning", "Transport", "Supervisors", "Wire", "RunbookModel"]),
         .target(name: "Supervisors", dependencies: ["RunbookModel", "Wire"]),
         .target(name: "RunEvents"),
         .target(name: "StateStore", dependencies: ["RunEvents", "Wire"]),
         .target(name: "Journal", dependencies: ["RunEvents", "StateStore"]),
+        .target(name: "PostgresStore", dependencies: ["StateStore", "RunEvents", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(
             name: "Execution", dependencies: ["Planning", "Transport", "Checks", "Supervisors", "RunEvents", "Wire", "RunbookModel", "Inventory", "StateStore"]),
         .target(
             name: "RunbookCLI",
             dependencies: [
-                "CSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "StateStore", "Wire",
+                "CRunbookSystem", "RunbookLanguage", "RunbookModel", "Inventory", "Planning", "Transport", "RunEvents", "Execution", "Journal", "StateStore",
+                "Wire", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -53,6 +58,7 @@ let package = Package(
         .testTarget(name: "SupervisorsTests", dependencies: ["Supervisors", "Wire", "RunbookModel"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents"]),
         .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunEvents"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "RunEvents", "StateStore", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -4,6 +4,7 @@ import Foundation
 import Inventory
 import Journal
 import Planning
+import PostgresStore
 import RunEvents
 import StateStore
 import Transport
@@ -28,16 +29,29 @@ struct ApplyRunner {
         // A channel that fails is recorded in the journal (a note), from the writer's thread.
         let json = options.format == .json
         let writer = OutputWriter(live: live, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { message in bus.emit(RunEvent(.note(message))) })
-        var journal: LocalJournal?
+        var journal: (any ControllerStore)?
+        // Shared state: the store is chosen by --state/--journal; leases are taken before any host is contacted.
+        var leases: LeaseKeeper?
+        if options.noJournal, try SharedState.url(state: options.state, journal: options.journal) != nil {
+            Output.error("error: --no-journal runs without a record; it cannot be used with --state")
+            throw ExitStatus.usage
+        }
         if !options.noJournal {
-            let store = LocalJournal(folder: Journal.folder(explicit: options.journal)) { problem in
+            let store = try SharedState.store(state: options.state, journal: options.journal) { problem in
                 // Possibly called under the bus's lock: queue the message, never emit from here.
                 stop.halt(because: "the journal failed: \(problem)")
                 writer.line("error: \(problem): starting no new change; hosts in flight roll back", .result, to: .stderr)
             }
+            if let shared = store as? PostgresStore {
+                leases = try SharedState.lease(plan.hosts, store: shared, runID: plan.runID) { problem in
+                    stop.halt(because: problem)
+                    writer.line("error: \(problem): starting no new change; hosts in flight roll back", .result, to: .stderr)
+                }
+            }
             do throws(StateStoreError) {
                 try await store.create(runHeader())
             } catch {
+                SharedState.finish(leases, store: store as? PostgresStore, status: 0)
                 Output.error("error: \(error.description); nothing ran (`--no-journal` runs without one, and `runbook rollback` cannot undo such a run)")
                 throw ExitStatus.usage
             }
@@ -95,6 +109,7 @@ struct ApplyRunner {
             try? await journal.finish(plan.runID, exitStatus: status, duration: summary.duration)
             _ = try? await journal.prune(RetentionPolicy(keep: options.journalKeepCount))
         }
+        SharedState.finish(leases, store: journal as? PostgresStore, status: status)
         if writer.lost > 0 { Output.error("runbook: \(writer.lost) result line(s) could not be written on any channel") }
         if status != 0 { throw ExitCode(status) }
     }
@@ -144,10 +159,10 @@ final class Interrupts: Sendable {
     let stop: StopSignal
     let executor: RunExecutor
     let writer: OutputWriter
-    let journal: LocalJournal?
+    let journal: (any ControllerStore)?
     let runID: String
 
-    init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: LocalJournal?, runID: String) {
+    init(stop: StopSignal, executor: RunExecutor, writer: OutputWriter, journal: (any ControllerStore)?, runID: String) {
         self.runID = runID
         self.stop = stop
         self.executor = executor

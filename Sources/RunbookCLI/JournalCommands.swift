@@ -4,6 +4,7 @@ import Foundation
 import Inventory
 import Journal
 import Planning
+import PostgresStore
 import RunEvents
 import StateStore
 
@@ -20,10 +21,16 @@ struct HistoryCommand: AsyncParsableCommand {
     @OptionGroup var journalOption: JournalOption
 
     func run() async throws {
-        let folder = journalOption.folder
-        let runs = (try? await LocalJournal(folder: folder).list(RunQuery(limit: max(1, limit), host: host))) ?? []
+        let store = try journalOption.store()
+        let runs: [RunListing]
+        do throws(StateStoreError) {
+            runs = try await store.list(RunQuery(limit: max(1, limit), host: host))
+        } catch {
+            Output.error("error: \(error.description)")
+            throw ExitStatus.usage
+        }
         if runs.isEmpty {
-            Output.print("no runs in the journal \(folder)" + (host.map { " on \($0)" } ?? ""))
+            Output.print("no runs in the \(try journalOption.place())" + (host.map { " on \($0)" } ?? ""))
             return
         }
         let format = Date.ISO8601FormatStyle()
@@ -57,7 +64,7 @@ struct ShowCommand: AsyncParsableCommand {
                 throw ExitStatus.usage
             }
         }
-        let record = try await JournalOption.load(runID, folder: journalOption.folder)
+        let record = try await journalOption.load(runID)
         let header = record.header
         Output.print("run \(header.runID): \(header.runbook) (\(header.runbookPath)) on --hosts \(header.pattern)")
         Output.print("started \(Date.ISO8601FormatStyle().format(header.started)) by \(header.user) on \(header.controller); release \(header.release)")
@@ -110,17 +117,32 @@ struct JournalOption: ParsableArguments {
     @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
-    var folder: String { Journal.folder(explicit: journal) }
+    // Shared state (SharedState.swift).
+    @Option(help: "The shared state store, a postgres:// URL (default: RUNBOOK_STATE).")
+    var state: String?
+
+    /// The store these options name: the shared one, or the journal folder.
+    func store(failed: @escaping @Sendable (String) -> Void = { _ in }) throws -> any ControllerStore {
+        try SharedState.store(state: state, journal: journal, failed: failed)
+    }
+
+    /// Where runs are read, for messages.
+    func place() throws -> String {
+        try SharedState.url(state: state, journal: journal).map { (try? StoreLocation(parsing: $0).description) ?? $0 } ?? "journal \(folder)"
+    }
 
     /// The run, or a usage error (exit 2) that says why not.
-    static func load(_ id: String, folder: String) async throws -> StoredRun {
+    func load(_ id: String) async throws -> StoredRun {
+        let store = try store()
         do throws(StateStoreError) {
-            return try await LocalJournal(folder: folder).load(id)
+            return try await store.load(id)
         } catch {
-            Output.error("error: \(error.description) (journal \(folder))")
+            Output.error("error: \(error.description) (\(try place()))")
             throw ExitStatus.usage
         }
     }
+
+    var folder: String { Journal.folder(explicit: journal) }
 
     /// Completes a run id from the journal named on the command line so far, else the default one.
     static let runIDs = CompletionKind.custom { words, _, _ in

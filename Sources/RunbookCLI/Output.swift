@@ -1,5 +1,5 @@
 import ArgumentParser
-import CSystem
+import CRunbookSystem
 import Foundation
 import Journal
 

@@ -27,5 +27,12 @@ struct PlanCommand: ParsableCommand {
             if let out { Output.print("saved to \(out): `runbook apply \(out)` runs exactly this, as run \(plan.runID)") }
         case .json: Output.print(try PlanPrinter.json(plan), terminator: "")
         }
+        // Shared state: say which planned hosts another run holds (apply would be refused on them).
+        if let url = try SharedState.url(state: options.state, journal: options.journal) {
+            let store = try SharedState.open(url)
+            defer { store.close() }
+            let keys = Set(plan.hosts.map { SharedState.leaseHost($0).key })
+            for lease in (try? store.leases()) ?? [] where keys.contains(lease.host) { Output.error("note: \(lease.refusal)") }
+        }
     }
 }

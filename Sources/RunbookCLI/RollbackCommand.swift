@@ -4,6 +4,7 @@ import Foundation
 import Inventory
 import Journal
 import Planning
+import PostgresStore
 import RunEvents
 import StateStore
 import Wire
@@ -37,8 +38,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var acceptNewHostKeys = false
 
     func run() async throws {
-        let folder = journalOption.folder
-        let record = try await JournalOption.load(runID, folder: folder)
+        let record = try await journalOption.load(runID)
         let header = record.header
         for problem in record.problems { Output.error("journal: \(problem)") }
         if RunLiveness.isAlive(header.runID) {
@@ -55,6 +55,8 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         if outstanding.isEmpty {
             Output.print("run \(header.runID) left nothing done\(wanted == nil ? "" : " on those hosts"): every action it started was undone")
+            // Shared state: hosts a dead run left leased are free again.
+            try SharedState.clearLeft(header, hosts: wanted, options: journalOption)
             return
         }
         // The backups of a passed host were removed after its verification: its undos would find nothing.
@@ -71,7 +73,7 @@ struct RollbackCommand: AsyncParsableCommand {
             printUndos(plan, outstanding: outstanding)
             return
         }
-        try await execute(plan, header: header, folder: folder, outstanding: outstanding)
+        try await execute(plan, header: header, outstanding: outstanding)
     }
 
     /// Hosts of a run without a result: a dead controller may have left its lock there.
@@ -182,15 +184,22 @@ struct RollbackCommand: AsyncParsableCommand {
         }
     }
 
-    func execute(_ plan: RunPlan, header: RunHeader, folder: String, outstanding: [String: [Outstanding]]) async throws {
+    func execute(_ plan: RunPlan, header: RunHeader, outstanding: [String: [Outstanding]]) async throws {
         let bus = EventBus()
         let json = format == .json
         let palette = Palette.resolve(color, json: json, terminal: Output.isTerminal, environment: ProcessInfo.processInfo.environment)
         let writer = OutputWriter(live: false, wrap: { json ? JSONReporter.wrap($0) : $0 }, onBroken: { bus.emit(RunEvent(.note($0))) })
         writer.start()
         // The undos go on when the journal fails: stopping half way would leave more to undo by hand.
-        let journal = LocalJournal(folder: folder) { problem in
+        let journal = try journalOption.store { problem in
             writer.line("warning: \(problem); the undos go on, but a later `runbook rollback \(header.runID)` will not know of them", .result, to: .stderr)
+        }
+        // Shared state: the run's own leases, taken over from its dead controller (a live one refuses).
+        let shared = journal as? PostgresStore
+        let leases = try shared.map { store in
+            try SharedState.lease(plan.hosts.filter { outstanding[$0.host] != nil }, store: store, runID: header.runID, takeOver: true) { problem in
+                writer.line("warning: \(problem); the undos go on", .result, to: .stderr)
+            }
         }
         do throws(StateStoreError) {
             try journal.reopen(header.runID)
@@ -222,6 +231,7 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         await writer.finish()
         journal.close(header.runID)
+        SharedState.finish(leases, store: shared, status: summary.exitStatus)
         if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 }

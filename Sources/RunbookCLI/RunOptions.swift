@@ -74,6 +74,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "The run journal (default: ~/.local/state/runbook/journal).", completion: .directory)
     var journal: String?
 
+    // Shared state (SharedState.swift): runs and host leases in PostgreSQL.
+    @Option(help: "The shared state store, a postgres:// URL (default: RUNBOOK_STATE); runs and host leases are kept there instead of the journal.")
+    var state: String?
+
     @Flag(
         help:
             "Run without a journal (`runbook rollback RUN` cannot undo such a run); without it, a journal that cannot be written stops the run before it starts."

@@ -92,6 +92,8 @@ enum SavedPlans {
         var arguments = saved.arguments + secretSets + ["--run-id", saved.runId, "--release", saved.release, "--format", given.format.rawValue]
         if let journal = given.journal { arguments += ["--journal", journal] }
         if given.noJournal { arguments.append("--no-journal") }
+        // Shared state: the store's run id is unique, so a saved plan runs once across controllers too.
+        if let state = given.state { arguments += ["--state", state] }
         if given.acceptNewHostKeys { arguments.append("--accept-new-host-keys") }
         let options: RunOptions
         do {

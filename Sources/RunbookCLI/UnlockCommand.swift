@@ -28,6 +28,10 @@ struct UnlockCommand: AsyncParsableCommand {
     @Flag(help: "Trust and record host keys not yet in known_hosts.")
     var acceptNewHostKeys = false
 
+    // Shared state (SharedState.swift): with --force, the hosts' leases are removed too.
+    @Option(help: "The shared state store, a postgres:// URL (default: RUNBOOK_STATE): with --force, also remove the hosts' leases.")
+    var state: String?
+
     func run() async throws {
         let pattern = HostPattern(hosts)
         let inventory = try InventoryFiles.load(explicit: inventory, runbookPath: nil, pattern: pattern)
@@ -35,6 +39,14 @@ struct UnlockCommand: AsyncParsableCommand {
         let names = pattern.isLocal(in: inventory) ? [HostPattern.localName] : try InventoryFiles.select(pattern, from: inventory)
         let home = NSHomeDirectory()
         let factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: home)
+        let connections = names.map { name in
+            name == HostPattern.localName && inventory.host(named: name) == nil
+                ? HostConnection.local(user: SSHConfig.currentUser)
+                : HostConnection.resolve(
+                    name: name, variables: inventory.host(named: name).map { inventory.variables(of: $0) } ?? [:], sshConfig: ssh, home: home,
+                    localUser: SSHConfig.currentUser)
+        }
+        try SharedState.unlock(names: names, connections: connections, state: state, force: force)
         var failed = false
         for name in names {
             let connection =

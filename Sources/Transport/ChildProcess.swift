@@ -1,4 +1,4 @@
-import CSystem
+import CRunbookSystem
 import Foundation
 
 #if canImport(Glibc)

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The shared store's overhead per host: the same run on N local sshd hosts (default 50 and 200) with
+# the local journal (--journal) and with PostgreSQL (--state, a throwaway cluster on loopback from
+# scripts/pg-test-cluster), each REPEAT times (default 3), alternating; prints the median wall time of
+# each and (PostgreSQL - local) / N in ms per host. The runbook has three steps whose actions have
+# undos, so every host writes 6 write-ahead records and its events, and takes and gives back a lease.
+# Usage: Benchmarks/store.sh [HOSTS...]; BINARY=path/to/runbook (default: release if built, else debug).
+# Run as root (it starts sshd servers and a PostgreSQL cluster); everything is stopped by PID at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${*:-50 200}
+repeat=${REPEAT:-3}
+[ "$(id -u)" = 0 ] || { echo "run as root (it starts sshd servers)" >&2; exit 2; }
+bin=${BINARY:-}
+if [ -z "$bin" ]; then
+  if [ -x .build/release/runbook ]; then bin=$(pwd)/.build/release/runbook; else swift build --product runbook 2>&1 | tail -1; bin=$(pwd)/.build/debug/runbook; fi
+fi
+echo "binary: $bin"
+
+work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+user=rbbench
+id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
+usermod -p '*' "$user" >/dev/null
+mkdir -p /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$work/id"
+cp "$work/id.pub" "$work/authorized_keys"; chmod 644 "$work/authorized_keys"
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+hostkey=$(cut -d' ' -f1,2 "$work/host_key.pub")
+
+max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
+# Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
+base=$((20000 + ($$ % 100) * 110))
+: > "$work/known_hosts"
+for i in $(seq 1 "$max"); do
+  port=$((base + i))
+  cat > "$work/sshd_$i" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+PidFile none
+LogLevel ERROR
+MaxStartups 200
+CONF
+  /usr/sbin/sshd -D -f "$work/sshd_$i" >/dev/null 2>&1 & pids+=($!); disown
+  echo "[127.0.0.1]:$port $hostkey" >> "$work/known_hosts"
+done
+for i in $(seq 1 "$max"); do
+  for _ in $(seq 100); do nc -z 127.0.0.1 $((base + i)) 2>/dev/null && break; sleep 0.05; done
+done
+
+
+eval "$(scripts/pg-test-cluster start --owner $$)"
+export PGPASSWORD=$RUNBOOK_TEST_PG_PASSWORD
+cleanup_all() { scripts/pg-test-cluster stop "$RUNBOOK_TEST_PG_DIR" || true; cleanup; }
+trap cleanup_all EXIT INT TERM
+
+cat > "$work/three.rb" <<'RB'
+runbook "three" do
+  lock false
+  step :s1 do
+    run "true", undo: "true"
+  end
+  step :s2, after: :s1 do
+    run "true", undo: "true"
+  end
+  step :s3, after: :s2 do
+    run "true", undo: "true"
+  end
+end
+RB
+printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+
+elapsed() { # command... -> seconds on stdout
+  local start end
+  start=$(date +%s%N)
+  "$@" > "$work/out" 2>&1 || { echo "failed: $*" >&2; tail -5 "$work/out" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000000 ))"
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+for n in $sizes; do
+  {
+    echo "[fleet]"
+    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user"; done
+  } > "$work/hosts_$n.ini"
+  args=(apply "$work/three.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$n")
+  : > "$work/local.ms"; : > "$work/pg.ms"
+  for _ in $(seq 1 "$repeat"); do
+    elapsed "$bin" "${args[@]}" --journal "$work/journal" >> "$work/local.ms"
+    elapsed "$bin" "${args[@]}" --state "$RUNBOOK_TEST_PG_URL" >> "$work/pg.ms"
+  done
+  local_ms=$(median < "$work/local.ms")
+  pg_ms=$(median < "$work/pg.ms")
+  printf '== %s hosts (median of %s): local journal %s ms, PostgreSQL %s ms, overhead %s ms per host\n' \
+    "$n" "$repeat" "$local_ms" "$pg_ms" "$(echo "scale=2; ($pg_ms - $local_ms) / $n" | bc)"
+done
