@@ -57,8 +57,7 @@ var runbookBinary: String {
         let (folder, arguments) = try files(fleet)
         let run = try BackgroundProcess(arguments, log: "\(folder)/out", output: true)
         // Signalled while h0 is in its step (a loaded machine starts the binary slowly: wait for it).
-        try await waitFor("h0  ▶ wait", in: "\(folder)/out")
-        run.signal(SIGINT)
+        interrupt(run, when: "h0  ▶ wait", in: "\(folder)/out")
         let status = run.waitForExit()
         let output = try String(contentsOfFile: "\(folder)/out", encoding: .utf8)
         #expect(status == 1, "\(output)")
@@ -72,10 +71,7 @@ var runbookBinary: String {
         let fleet = try Fleet()
         let (folder, arguments) = try files(fleet)
         let run = try BackgroundProcess(arguments, log: "\(folder)/out", output: true)
-        try await waitFor("h0  ▶ wait", in: "\(folder)/out")
-        run.signal(SIGINT)
-        try await Task.sleep(for: .milliseconds(200))
-        run.signal(SIGINT)
+        interrupt(run, when: "h0  ▶ wait", in: "\(folder)/out", times: 2)
         let status = run.waitForExit()
         let output = try String(contentsOfFile: "\(folder)/out", encoding: .utf8)
         #expect(status == 3, "\(output)")
@@ -133,11 +129,19 @@ var runbookBinary: String {
     }
 }
 
-/// Waits until a log file holds a text (at most 20 s).
-func waitFor(_ text: String, in path: String) async throws {
-    for _ in 0..<400 {
-        if let log = try? String(contentsOfFile: path, encoding: .utf8), log.contains(text) { return }
-        try await Task.sleep(for: .milliseconds(50))
+/// Sends SIGINT (`times` times, 200 ms apart) once `text` is in the log, from a thread of its own: the
+/// test pool's few threads may all be blocked in other tests' process waits, and a task's sleep then
+/// wakes seconds late, after the step it meant to interrupt.
+func interrupt(_ run: BackgroundProcess, when text: String, in path: String, times: Int = 1) {
+    let thread = Thread {
+        for _ in 0..<1000 {
+            if let log = try? String(contentsOfFile: path, encoding: .utf8), log.contains(text) { break }
+            usleep(20_000)
+        }
+        for index in 0..<times {
+            if index > 0 { usleep(200_000) }
+            run.signal(SIGINT)
+        }
     }
-    Issue.record("`\(text)` never appeared in \(path)")
+    thread.start()
 }

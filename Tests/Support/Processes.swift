@@ -85,6 +85,8 @@ public func shell(_ command: String, environment: [String: String] = [:]) throws
 public final class BackgroundProcess: @unchecked Sendable {
     public private(set) var pid: pid_t
     private let lock = NSLock()
+    /// The process as started, for signals while another thread waits for it; 0 once reaped.
+    private var signallable: pid_t
 
     /// Starts `argv` with its standard streams on /dev/null, or its stderr (and with `output`, its
     /// stdout too) appended to `log`.
@@ -99,6 +101,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             throw TestSetupError(message: "cannot start \(argv.joined(separator: " "))")
         }
         self.pid = pid
+        signallable = pid
     }
 
     /// Kills the process (and its process group, which it leads) and reaps it.
@@ -109,6 +112,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             return pid
         }
         guard pid > 0 else { return }
+        defer { lock.withLock { signallable = 0 } }
         kill(-pid, SIGCONT)
         kill(-pid, signal)
         _ = ChildProcess.wait(pid)
@@ -122,11 +126,17 @@ public final class BackgroundProcess: @unchecked Sendable {
             return pid
         }
         guard pid > 0 else { return -1 }
-        return ChildProcess.wait(pid).0
+        let status = ChildProcess.wait(pid).0
+        lock.withLock { signallable = 0 }
+        return status
     }
 
-    /// Sends a signal to the process alone.
-    public func signal(_ number: Int32) { kill(pid, number) }
+    /// Sends a signal to the process alone; never to a process group (pid 0) once it was reaped.
+    public func signal(_ number: Int32) {
+        lock.withLock {
+            if signallable > 0 { kill(signallable, number) }
+        }
+    }
 
     deinit { stop() }
 }

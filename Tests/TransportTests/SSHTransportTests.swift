@@ -277,11 +277,11 @@ func connectError(_ settings: SSHSettings) async -> TransportError? {
         let error = await stuck
         let elapsed = Date().timeIntervalSince(start)
         #expect(output == "fine\n")
-        // The healthy host is done well before the frozen one's timeout (a loaded machine needs the room).
-        #expect(healthyDone < 3)
+        // The healthy host is done before the frozen one's timeout ends its wait: it never waited for it.
+        #expect(healthyDone < elapsed - 0.5, "healthy after \(healthyDone)s, frozen after \(elapsed)s")
         #expect(error?.kind == .connect)
         #expect(error?.message.contains("within ConnectTimeout 4s") == true)
-        #expect(elapsed >= 3.8 && elapsed < 8, "took \(elapsed)s")
+        #expect(elapsed >= 3.8 && elapsed < 20, "took \(elapsed)s")
         await fine.close()
     }
 
