@@ -11,11 +11,13 @@
 #                    OpenSSH's default sntrup761 exchange alone costs it ~3x the CPU per connection;
 #   ansible          ansible-playbook (ansible-core, pinned): pipelining, forks 50, no facts, ControlPersist.
 # Everything works on up to 50 hosts at a time. Prints the median of the rounds per tool (wall time,
-# GNU time's maximum RSS, CPU) and the ratios of runbook to Fabric and to the floor.
+# GNU time's maximum RSS, CPU) and the median of each round's ratio to Fabric and to the floor.
 #
 # Usage (as root: it starts sshd servers): Benchmarks/fleet.sh [HOSTS...]   (default: 50)
 #   ROUNDS=3 (rounds per size), TOOLS="runbook runbook-nolock fabric fabric-threads floor ansible",
-#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind).
+#   RUNBOOK_WRAP="strace -c -f -o /tmp/trace" (a command to run runbook under: perf, strace, valgrind),
+#   RUNBOOK_BIN=path (another runbook binary instead of building this one),
+#   RUNBOOK_BEFORE=path (an older build, measured with locks as the tool `runbook-before`: add it to TOOLS).
 # The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
 # the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
 # started is stopped by PID at the end.
@@ -30,8 +32,12 @@ scripts/install-deps >/dev/null
 # Pinned peers, next to the ansible-core that install-deps pins.
 .venv/bin/python3 -c 'import fabric, sys; sys.exit(fabric.__version__ != "3.2.3")' 2>/dev/null ||
   .venv/bin/pip install -q --disable-pip-version-check fabric==3.2.3 paramiko==5.1.0 invoke==2.2.1
-nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
-bin=$(pwd)/.build-release/release/runbook
+if [ -n "${RUNBOOK_BIN:-}" ]; then
+  bin=$(realpath "$RUNBOOK_BIN")
+else
+  nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
+  bin=$(pwd)/.build-release/release/runbook
+fi
 root=$(pwd)
 
 work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
@@ -113,6 +119,7 @@ run_tool() { # tool n round
   local tool=$1 n=$2 round=$3
   case $tool in
     runbook) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
+    runbook-before) "$RUNBOOK_BEFORE" apply "$work/seven.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     runbook-nolock) ${RUNBOOK_WRAP:-} "$bin" apply "$work/seven-nolock.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$forks" ;;
     fabric) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" group "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
     fabric-threads) "$root/.venv/bin/python3" "$root/Benchmarks/fabric_seven.py" threads "$work/fabric_$n" "$work/id" "$work/known_hosts" "$forks" "${commands[@]}" ;;
@@ -132,7 +139,7 @@ run_tool() { # tool n round
 measure() { # tool n round
   local out=$work/out.$1 start end status=0
   start=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
+  /usr/bin/time -v -o "$work/time" bash -c "$(declare -f run_tool floor); $(declare -p work bin root forks base user joined commands); RUNBOOK_BEFORE='${RUNBOOK_BEFORE:-}'; RUNBOOK_WRAP='${RUNBOOK_WRAP:-}'; run_tool $1 $2 $3" > "$out" 2>&1 || status=$?
   end=$(date +%s.%N)
   cp "$out" "/tmp/runbook-bench-last.$1"
   if [ "$status" != 0 ]; then
@@ -144,7 +151,7 @@ measure() { # tool n round
   echo "$(echo "$end - $start" | bc) $rss $cpu $status"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 for n in $sizes; do
   {
@@ -163,14 +170,16 @@ for n in $sizes; do
       printf '  round %d  %-15s %6.2f s  %6.1f MB  %5.2f s CPU%s\n' "$round" "$tool" "$wall" "$rss" "$cpu" "$([ "$status" = 0 ] || echo "  FAILED ($status)")"
     done
   done
-  declare -A wall=()
-  printf '  %-15s %8s %9s %8s %9s %9s\n' tool "wall" "max RSS" CPU "/fabric" "/floor"
-  for tool in "${tools[@]}"; do wall[$tool]=$(awk -v t="$tool" '$1 == t {print $2}' "$work/results" | median); done
+  # Ratios are taken within each round (the load of a shared machine drifts between rounds), then
+  # their median is shown; wall, RSS and CPU are medians over the rounds.
+  printf '  %-15s %8s %9s %8s %9s %9s %9s\n' tool "wall" "max RSS" CPU "/fabric" "/floor" "/before"
   for tool in "${tools[@]}"; do
-    rss=$(awk -v t="$tool" '$1 == t {print $3}' "$work/results" | median)
-    cpu=$(awk -v t="$tool" '$1 == t {print $4}' "$work/results" | median)
-    ratio() { [ -n "${wall[$1]:-}" ] && echo "scale=2; ${wall[$tool]} / ${wall[$1]}" | bc | sed 's/^\./0./;s/$/x/' || echo -; }
-    printf '  %-15s %6.2f s %6.1f MB %6.2f s %9s %9s\n' "$tool" "${wall[$tool]}" "$rss" "$cpu" "$(ratio fabric)" "$(ratio floor)"
+    column() { awk -v t="$tool" -v c="$1" '$1 == t {print $c}' "$work/results" | median; }
+    ratio() { # the median over rounds of this tool's wall time over $1's
+      awk -v t="$tool" -v o="$1" -v r="$rounds" -v k="${#tools[@]}" '{w[int((NR - 1) / k), $1] = $2}
+        END {for (i = 0; i < r; i++) if (w[i, o] > 0) print w[i, t] / w[i, o]}' "$work/results" | median | awk '$1 != "" {printf "%.2fx", $1}'
+    }
+    printf '  %-15s %6.2f s %6.1f MB %6.2f s %9s %9s %9s\n' "$tool" "$(column 2)" "$(column 3)" "$(column 4)" \
+      "$(ratio fabric)" "$(ratio floor)" "$(ratio runbook-before)"
   done
-  unset wall
 done

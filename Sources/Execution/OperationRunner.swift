@@ -149,6 +149,8 @@ struct OperationRunner: Sendable {
         return text.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
     }
 
+    static let tailLimit = 500
+
     static func describe(_ result: ExecResult, command: HostCommand, redactor: Redactor) -> String {
         let what = "`\(command.body.display.firstLineForMessages)`"
         if result.timedOut { return "\(what) timed out after \(TimeSpan(milliseconds: Int(command.limit * 1000)))" }
@@ -158,7 +160,12 @@ struct OperationRunner: Sendable {
                 "\(what): sudo wants a password; runbook runs `sudo -n` and never types one: allow the command with NOPASSWD in sudoers, or connect as a user that needs no sudo"
         }
         let how = result.killedBy.map { "was killed by SIG\($0) (exit \(result.exitStatus))" } ?? "exited \(result.exitStatus)"
-        let tail = (stderr.isEmpty ? redactor.redact(result.stdout) : stderr).split(separator: "\n").last.map { ": \($0)" } ?? ""
+        // The last line, at most 500 characters of it: the message goes into every result, event and
+        // the journal, and a host may print megabytes without a newline.
+        let last =
+            (stderr.isEmpty
+                ? result.stdout.split(separator: "\n").last.map { redactor.redact(String($0)) } : stderr.split(separator: "\n").last.map(String.init))
+        let tail = last.map { ": " + ($0.count > Self.tailLimit ? "…" + $0.suffix(Self.tailLimit) : $0) } ?? ""
         return "\(what) \(how)\(tail)"
     }
 

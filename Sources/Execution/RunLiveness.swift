@@ -12,14 +12,32 @@ public enum RunLiveness {
     private static let held = Mutex<[String: Int32]>([:])
 
     static func file(_ runID: String) -> String {
-        let folder = "/tmp/runbook-runs-\(getuid())"
-        mkdir(folder, 0o700)
-        return folder + "/" + String(runID.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }) + ".alive"
+        let uid = getuid()
+        let home = getpwuid(uid).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } } ?? NSHomeDirectory()
+        return folder(base: "/tmp", uid: uid, home: home) + "/" + String(runID.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }) + ".alive"
+    }
+
+    /// `/tmp/runbook-runs-UID` when it is this user's own private folder. Another local user can make
+    /// that name first (a folder they own, or a symlink): they could then delete the files to make a
+    /// live run look dead (so `unlock` and `rollback RUN` take its locks), or point them anywhere this
+    /// user can write. Then the folder under the user's home (from the password database) is used.
+    static func folder(base: String, uid: uid_t, home: String) -> String {
+        let shared = "\(base)/runbook-runs-\(uid)"
+        mkdir(shared, 0o700)
+        if isPrivate(shared, uid: uid) { return shared }
+        let own = home + "/.local/state/runbook/alive"
+        try? FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return own
+    }
+
+    static func isPrivate(_ path: String, uid: uid_t) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR && info.st_uid == uid && info.st_mode & 0o077 == 0
     }
 
     /// Marks the run alive for as long as this process lives.
     public static func hold(_ runID: String) {
-        let descriptor = open(file(runID), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        let descriptor = open(file(runID), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { return }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             close(descriptor)
@@ -32,7 +50,7 @@ public enum RunLiveness {
     public static func isAlive(_ runID: String) -> Bool {
         if held.withLock({ $0[runID] != nil }) { return true }
         let path = file(runID)
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {

@@ -28,6 +28,19 @@ struct ActionPlanner {
         do { return try renderer.text(expr) } catch { throw Failure(message: error.message) }
     }
 
+    /// A path the action also names in its backups, undo and journal records: a secret in it would be
+    /// written there, and on the host's command lines, in clear.
+    func path(_ expr: Expr, _ role: String) throws(Failure) -> Rendered {
+        let rendered = try text(expr)
+        guard rendered.secrets.isEmpty else {
+            throw Failure(
+                message:
+                    "the secret parameter `\(rendered.secrets[0])` cannot be part of \(role): the path is written in clear into the commands sent and the journal"
+            )
+        }
+        return rendered
+    }
+
     func command(_ expr: Expr) throws(Failure) -> ShellCommand {
         do { return try renderer.command(expr) } catch { throw Failure(message: error.message) }
     }
@@ -152,7 +165,7 @@ struct ActionPlanner {
                 ], undo: [],
                 cleanup: [])
         case .cleanCache(let pathExpr):
-            let path = try text(pathExpr)
+            let path = try path(pathExpr, "the path to clean")
             let aside = Rendered(value: Scripts.aside(path.value, runID: runID), display: Scripts.aside(path.display, runID: runID))
             let p = path.quoted
             let a = aside.quoted
@@ -163,7 +176,7 @@ struct ActionPlanner {
                 cleanup: ["rm -rf " + a])
         case .upload(let sourceExpr, let destinationExpr, let modeExpr):
             let source = try text(sourceExpr)
-            let destination = try text(destinationExpr)
+            let destination = try path(destinationExpr, "the upload's destination (`to:`)")
             let mode = try modeExpr.map { (expr) throws(Failure) in try text(expr).value }
             if let mode, mode.isEmpty || !mode.allSatisfy({ ("0"..."7").contains($0) }) || mode.count > 4 {
                 throw Failure(message: "`mode:` must be octal such as \"0644\", not `\(mode)`")
@@ -194,7 +207,7 @@ struct ActionPlanner {
                 ],
                 cleanup: ["rm -f " + backup + " " + none])
         case .symlink(let linkExpr, let targetExpr):
-            let link = try text(linkExpr)
+            let link = try path(linkExpr, "the symlink's path")
             let target = try text(targetExpr)
             let l = link.quoted
             let state = Rendered(Scripts.aside(link.value, runID: runID)).quoted

@@ -47,7 +47,7 @@ extension ActionPlanner {
     /// Edits the file through a temporary copy written back in place (`cat > file`), so its inode,
     /// owner and mode stay; the undo writes the backup's bytes back the same way.
     func envFile(_ pathExpr: Expr, set: [KeyedExpr], unset: [Expr]) throws(Failure) -> PlannedAction {
-        let path = try text(pathExpr)
+        let path = try path(pathExpr, "the env file's path")
         var assignments = ShellCommand("")
         for (index, entry) in set.enumerated() {
             let value = try text(entry.value)

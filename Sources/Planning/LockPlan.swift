@@ -33,9 +33,18 @@ public struct LockPlan: Sendable, Hashable {
     var path: String { ShellQuote.quote(folder + "/" + name + ".lock") }
 
     /// Prints the holder of lock `$1` as owner-file lines, or flags a lock whose folder and owner file
-    /// belong to different users (planted): `user=` is then the folder's owner.
+    /// belong to different users (planted). `user=` is always the folder's owner, never the file's
+    /// word: another user could write any name there and have a run blame the deploy user.
     static let describeFunction = """
-        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started|user)=[A-Za-z0-9._:@+-]*$' "$1/owner"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
+        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started)=[A-Za-z0-9._:@+-]*$' "$1/owner"; echo "user=$a"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
+        """
+
+    /// Refuses (exit 4) a lock folder another user could remove or rename locks in: a symlink, one
+    /// writable by others without the sticky bit, or one owned by a user other than root and this one
+    /// (the owner of a folder may rename anything in it, sticky or not). A folder someone else made
+    /// first would otherwise let them steal the lock of a running run.
+    static let folderCheck = """
+        if [ -d "$d" ]; then u=$(ls -ldn "$d" | awk '{print $3}'); case $(ls -ld "$d") in d???????w[!tT]*) u=open;; esac; fi; if [ -d "$d" ] && { [ -h "$d" ] || { [ "$u" != 0 ] && [ "$u" != "$(id -u)" ]; }; }; then echo "the lock folder $d is not safe: $(ls -ld "$d" | awk '{print $1, "owner", $3}'); another user could remove locks in it: make it with \\`sudo install -d -m 1777 -o root $d\\`" >&2; exit 4; fi
         """
 
     /// Takes the lock (exit 0, `acquired`), or prints the holder and exits 3; exit 4 when the folder is
@@ -43,13 +52,14 @@ public struct LockPlan: Sendable, Hashable {
     public var acquire: ShellCommand {
         let conflicts =
             name == Self.hostLock
-            ? "for o in \"$d\"/*.lock; do [ \"$o\" = \"$l\" ] || [ ! -d \"$o\" ] || { holder \"$o\"; echo \"lock=$(basename \"$o\")\"; rm -rf \"$l\"; exit 3; }; done"
+            ? "for o in \"$d\"/*.lock; do [ \"$o\" = \"$l\" ] || [ ! -d \"$o\" ] || { holder \"$o\"; echo \"lock=$(basename \"$o\" | tr -c 'A-Za-z0-9._\\n-' '?')\"; rm -rf \"$l\"; exit 3; }; done"
             : "o=\"$d\"/\(Self.hostLock).lock; if [ -d \"$o\" ]; then holder \"$o\"; echo \"lock=\(Self.hostLock).lock\"; rm -rf \"$l\"; exit 3; fi"
         return ShellCommand(
             """
             \(Self.describeFunction)
             d=\(ShellQuote.quote(folder)); l=\(path)
             if [ ! -d "$d" ]; then mkdir -p "$d" 2>/dev/null && chmod 1777 "$d" 2>/dev/null; fi
+            \(Self.folderCheck)
             if mkdir "$l" 2>/dev/null; then
               printf 'run_id=%s\\ncontroller=%s\\nstarted=%s\\nuser=%s\\n' \(ShellQuote.quote(runID)) \(ShellQuote.quote(controller)) "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(id -un)" > "$l/owner" || { rm -rf "$l"; echo "cannot write $l/owner" >&2; exit 4; }
               \(conflicts)

@@ -20,13 +20,40 @@ public struct Redactor: Sendable {
         self.forms = forms.sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
     }
 
+    /// Also makes control characters visible: host output is untrusted, and on a terminal an escape
+    /// sequence could rewrite lines (forge an `OK`), set the clipboard (OSC 52) or hide part of a
+    /// reviewed command behind a carriage return.
     public func redact(_ text: String) -> String {
-        guard !forms.isEmpty else { return text }
-        var result = text
+        let visible = Self.visible(text)
+        guard !forms.isEmpty else { return visible }
+        var result = visible
         for form in forms where result.contains(form) {
             result = result.replacing(form, with: secretMask)
         }
         return result
+    }
+
+    /// The text with C0 controls (but tab and newline), DEL and C1 controls written as `\xNN`; a
+    /// carriage return that ends a line (CRLF output) is dropped.
+    public static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var out = String.UnicodeScalarView()
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
+            guard isUnsafe(scalar) else {
+                out.append(scalar)
+                continue
+            }
+            let next = index + 1 < scalars.count ? scalars[index + 1] : "\n"
+            if scalar == "\r", next == "\n" { continue }
+            let hex = String(scalar.value, radix: 16)
+            out.append(contentsOf: "\\x\(hex.count < 2 ? "0" + hex : hex)".unicodeScalars)
+        }
+        return String(out)
+    }
+
+    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\t" && scalar != "\n" && (scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value))
     }
 
     /// The texts a secret may appear as in output.

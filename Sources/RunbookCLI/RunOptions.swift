@@ -123,6 +123,18 @@ struct RunOptions: ParsableArguments {
         if let rollback, RollbackScope(rawValue: rollback) == nil { throw ValidationError("--rollback takes host, fleet or none, not `\(rollback)`") }
         if let canary, canary < 0 { throw ValidationError("--canary takes 0 or more hosts") }
         if forks < 1 { throw ValidationError("--forks takes 1 or more") }
+        // Both name files (the journal, backups on hosts) and come from a saved plan's file: only
+        // name characters, so a plan edited by hand cannot point them at other paths.
+        for (option, value) in [("--run-id", runID), ("--release", release)] {
+            if let value, !Self.isIdentifier(value) {
+                throw ValidationError("\(option) takes letters, digits, `.`, `_` and `-` (at most 64, not starting with `.`), not `\(value)`")
+            }
+        }
+    }
+
+    static func isIdentifier(_ value: String) -> Bool {
+        !value.isEmpty && value.count <= 64 && !value.hasPrefix(".") && !value.hasPrefix("-")
+            && value.unicodeScalars.allSatisfy { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".unicodeScalars.contains($0) }
     }
 
     /// `-e` values, later ones winning; `@FILE` and mappings are read as YAML (JSON is YAML).

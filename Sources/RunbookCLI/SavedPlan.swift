@@ -53,7 +53,10 @@ struct SavedPlan: Codable {
         self.arguments = arguments
         secrets = plan.runbook.params.filter(\.secret).map(\.name)
         hosts = plan.hosts.map(Self.host)
-        text = PlanPrinter.text(plan)
+        // As `apply PLAN` will plan it again: with the runbook's absolute path.
+        var shown = plan
+        shown.runbook.path = runbook.path
+        text = PlanPrinter.text(shown)
     }
 
     static func host(_ plan: HostPlan) -> SavedHost {
@@ -75,28 +78,52 @@ struct SavedPlan: Codable {
             if let shown = exchange.command?.shown { text += shown.request + "\n" + shown.stdin + "\n" }
             if let transfer = exchange.transfer { text += transfer + "\n" }
         }
+        // An upload sends a local file's content, which the exchanges name only by path.
+        for source in uploadSources(plan) { text += "content \(source)\t\((try? digest(of: source)) ?? "unreadable")\n" }
         return SavedHost(
             name: plan.host, connectionSha256: SHA256.hex(described), hostKeysSha256: keys, exchangesSha256: SHA256.hex(text),
             exchanges: exchanges.count)
     }
 
-    /// Writes the plan with mode 0600 (it names hosts, paths and commands).
+    /// The local files the host's uploads send, in order, each once.
+    static func uploadSources(_ plan: HostPlan) -> [String] {
+        let operations =
+            plan.steps.flatMap { $0.actions.flatMap { $0.operations + $0.undo } } + plan.rollback.flatMap(\.operations)
+        var seen: [String] = []
+        for case .upload(let source, _, _) in operations where !seen.contains(source) { seen.append(source) }
+        return seen
+    }
+
+    /// Writes the plan with mode 0600 (it names hosts, paths and commands) as a new file of this
+    /// user, renamed over PATH: writing into a file that was there would keep its owner and, for
+    /// another user's file, its mode, so they could read the plan or edit it before `apply`.
     func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(self) + Data("\n".utf8)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let temporary = path + ".runbook-tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw SavedPlanError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
+        var failure: String?
         fchmod(descriptor, 0o600)
         var offset = 0
         let bytes = [UInt8](data)
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw SavedPlanError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard written > 0 else {
+                failure = String(cString: strerror(errno))
+                break
+            }
             offset += written
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        close(descriptor)
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw SavedPlanError("cannot write \(path): \(failure)")
         }
     }
 
@@ -128,6 +155,8 @@ struct SavedPlan: Codable {
         for file in inventory where (try? Self.digest(of: file.path)) != file.sha256 { found.append("the inventory \(file.path) changed") }
         let now = Dictionary(plan.hosts.map { ($0.host, Self.host($0)) }, uniquingKeysWith: { first, _ in first })
         if Set(now.keys) != Set(hosts.map(\.name)) { found.append("the hosts selected are not the planned ones") }
+        // `show PLAN` prints the saved text: a file edited by hand must not show one plan and run another.
+        if PlanPrinter.text(plan) != text { found.append("the plan's text is not the plan it would run (was the file edited?)") }
         for host in hosts {
             guard let current = now[host.name] else { continue }
             if current.connectionSha256 != host.connectionSha256 { found.append("\(host.name): its connection settings changed") }

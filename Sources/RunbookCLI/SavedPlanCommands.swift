@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inventory
 import Journal
 import Planning
 
@@ -17,9 +18,19 @@ enum SavedPlans {
         for path in options.inventory { out += ["-i", path.contains(",") ? path : SavedPlan.absolute(path)] }
         if let limit = options.limit { out += ["--limit", limit] }
         for assignment in options.assignments {
+            // An inline mapping may hold secrets too: its other values are kept one by one.
+            if assignment.hasPrefix("{"), let values = try? ExtraVars.parse(assignment) {
+                for (name, value) in values.sorted(by: { $0.key < $1.key }) where !secrets.contains(name) { out += ["--set", "\(name)=\(value.description)"] }
+                continue
+            }
             let name = assignment.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             if secrets.contains(name) { continue }
             out += ["--set", assignment.hasPrefix("@") ? "@" + SavedPlan.absolute(String(assignment.dropFirst())) : assignment]
+        }
+        for assignment in options.fileAssignments {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !secrets.contains(parts[0]) else { continue }
+            out += ["--set-file", parts[0] + "=" + SavedPlan.absolute(parts[1])]
         }
         if let user = options.user { out += ["--user", user] }
         if options.become { out.append("--become") }
@@ -69,6 +80,15 @@ enum SavedPlans {
             }
             secretSets += ["--set", assignment]
         }
+        for assignment in given.fileAssignments {
+            let name = assignment.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            guard saved.secrets.contains(name) else {
+                Output.error(
+                    "error: --set-file \(name)=...: only secret parameters (\(saved.secrets.joined(separator: ", "))) are given when applying a saved plan")
+                throw ExitStatus.usage
+            }
+            secretSets += ["--set-file", assignment]
+        }
         var arguments = saved.arguments + secretSets + ["--run-id", saved.runId, "--release", saved.release, "--format", given.format.rawValue]
         if let journal = given.journal { arguments += ["--journal", journal] }
         if given.noJournal { arguments.append("--no-journal") }
@@ -94,19 +114,24 @@ enum SavedPlans {
         try await ApplyRunner(options: options, plan: plan).run()
     }
 
-    /// A plan runs at most once: its run id is claimed in the journal folder with an exclusive create.
+    /// A plan runs at most once: its run id is claimed with an exclusive create in the default journal
+    /// folder and in the one given, so `--journal elsewhere` does not make it new again.
     static func markApplied(_ runID: String, journal: String?, path: String) throws {
-        let folder = Journal.folder(explicit: journal) + "/applied-plans"
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let marker = folder + "/" + runID
-        let descriptor = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            Output.error(
-                errno == EEXIST
-                    ? "error: \(path) (run \(runID)) was applied already; a plan runs once: make a new one"
-                    : "error: cannot record that \(path) is being applied in \(folder): \(String(cString: strerror(errno)))")
-            throw ExitStatus.usage
+        var folders = [Journal.folder(explicit: nil) + "/applied-plans"]
+        if journal != nil, !folders.contains(Journal.folder(explicit: journal) + "/applied-plans") {
+            folders.append(Journal.folder(explicit: journal) + "/applied-plans")
         }
-        close(descriptor)
+        for folder in folders {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let descriptor = open(folder + "/" + runID, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                Output.error(
+                    errno == EEXIST
+                        ? "error: \(path) (run \(runID)) was applied already; a plan runs once: make a new one"
+                        : "error: cannot record that \(path) is being applied in \(folder): \(String(cString: strerror(errno)))")
+                throw ExitStatus.usage
+            }
+            close(descriptor)
+        }
     }
 }

@@ -5,6 +5,9 @@ struct LineBuffer: Sendable {
     private(set) var collected: [UInt8] = []
     private(set) var truncated = false
     static let collectLimit = 16 * 1024 * 1024
+    /// A line longer than this is passed on in pieces: a host that prints without newlines must
+    /// not grow the controller's memory without bound.
+    static let lineLimit = 64 * 1024
 
     /// Appends bytes and returns the complete lines they finish.
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> [String] {
@@ -20,9 +23,22 @@ struct LineBuffer: Sendable {
                 pending.removeAll(keepingCapacity: true)
             } else {
                 pending.append(byte)
+                if pending.count >= Self.lineLimit { lines.append(Self.cut(&pending)) }
             }
         }
         return lines
+    }
+
+    /// Takes the longest prefix of `pending` that does not end inside a UTF-8 character.
+    static func cut(_ pending: inout [UInt8]) -> String {
+        var start = pending.count - 1
+        while start > 0, pending.count - start < 4, pending[start] & 0xC0 == 0x80 { start -= 1 }
+        let lead = pending[start]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        let end = pending.count - start < length && start > 0 ? start : pending.count
+        let line = String(decoding: pending[..<end], as: UTF8.self)
+        pending.removeFirst(end)
+        return line
     }
 
     /// The last line when the output does not end in a newline.

@@ -74,6 +74,8 @@ func apply(
         release: "20261124000000", home: "/root", localUser: "root")
     // Tests run at the same time on one machine: each run gets a lock folder of its own.
     planner.lockFolder = try workFolder("locks")
+    // As a shared lock folder must be: sticky, so no user can rename another's lock away.
+    try shell("chmod 1777 \(planner.lockFolder ?? "")")
     let plan = try planner.plan(hosts: pattern)
     planned?(plan)
     var factory = TransportFactory(acceptNewHostKeys: false, home: "/root", environment: [:])

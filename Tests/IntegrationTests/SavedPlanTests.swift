@@ -39,7 +39,9 @@ import Testing
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(applied.stdout.contains("run \(runID)"))
         #expect(try String(contentsOfFile: "\(folder)/work/token", encoding: .utf8) == "t0ps3cret")
-        let again = try runbook(["apply", "p.json", "--set", "token=t0ps3cret", "--journal", "\(folder)/journal"])
+        // The secret can come from a file as well (never from the plan).
+        try "t0ps3cret\n".write(toFile: "\(folder)/token", atomically: true, encoding: .utf8)
+        let again = try runbook(["apply", "p.json", "--set-file", "token=\(folder)/token", "--journal", "\(folder)/journal"])
         #expect(again.status == 2)
         #expect(again.stderr.contains("was applied already"))
     }
@@ -65,5 +67,92 @@ import Testing
         #expect(plain.status == 2)
         #expect(plain.stderr.contains("only secret parameters (token)"))
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/work"))
+    }
+
+    @Test func aChangedUploadSourceMakesThePlanStale() throws {
+        try "reviewed\n".write(toFile: "\(folder)/app.conf", atomically: true, encoding: .utf8)
+        try """
+        runbook "up" do
+          step :a do
+            upload "\(folder)/app.conf", to: "\(folder)/deployed.conf"
+          end
+        end
+        """.write(toFile: "\(folder)/up.rb", atomically: true, encoding: .utf8)
+        #expect(try runbook(["plan", "up.rb", "--hosts", "local", "-o", "p.json"]).status == 0)
+        try "not reviewed\n".write(toFile: "\(folder)/app.conf", atomically: true, encoding: .utf8)
+        let applied = try runbook(["apply", "p.json", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 2)
+        #expect(applied.stderr.contains("local: the commands it would receive changed"), "\(applied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/deployed.conf"))
+    }
+
+    @Test func aPlanEditedToShowOneThingAndRunAnotherIsRefused() throws {
+        // The attacker plans the evil variant, then pastes the reviewed plan's text into it.
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "good.json"]).status == 0)
+        let good = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/good.json"))) as? [String: Any])
+        let same = ["--run-id", "\(good["run_id"] ?? "")", "--release", "\(good["release"] ?? "")"]
+        let evilPlan = try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "dir=\(folder)/evil", "--set", "token=x", "-o", "evil.json"] + same)
+        #expect(evilPlan.status == 0, "\(evilPlan.stderr)")
+        var evil = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/evil.json"))) as? [String: Any])
+        evil["text"] = good["text"]
+        try JSONSerialization.data(withJSONObject: evil).write(to: URL(fileURLWithPath: "\(folder)/forged.json"))
+        #expect(try runbook(["show", "forged.json"]).stdout == (try runbook(["show", "good.json"])).stdout)
+        let applied = try runbook(["apply", "forged.json", "--set", "token=x", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 2, "\(applied.stdout)")
+        #expect(applied.stderr.contains("the plan's text is not the plan it would run"), "\(applied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/evil"))
+    }
+
+    @Test func anotherJournalFolderDoesNotMakeAnAppliedPlanNew() throws {
+        let home = ["HOME": folder, "XDG_STATE_HOME": ""]
+        let plan = try runProcess(
+            [runbookBinary, "plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(plan.status == 0)
+        let first = try runProcess(
+            [runbookBinary, "apply", "p.json", "--set", "token=x", "--journal", "\(folder)/j1"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try runProcess(
+            [runbookBinary, "apply", "p.json", "--set", "token=x", "--journal", "\(folder)/j2"], environment: environment.merging(home) { a, _ in a },
+            directory: folder)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("was applied already"), "\(second.stderr)")
+    }
+
+    @Test func thePlanIsANewFileOfItsOwnEvenWhereAnotherFileWas() throws {
+        try shell(
+            "umask 0; touch \(folder)/p.json && chmod 666 \(folder)/p.json && chown nobody \(folder)/p.json && printf keep > \(folder)/victim && ln -s victim \(folder)/l.json"
+        )
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"]).status == 0)
+        #expect(
+            try shell("stat -c '%a %U' \(folder)/p.json").trimmingCharacters(in: .whitespacesAndNewlines)
+                == "600 \(try shell("id -un").trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "l.json"]).status == 0)
+        #expect(try String(contentsOfFile: "\(folder)/victim", encoding: .utf8) == "keep")
+        #expect(try shell("stat -c '%a %F' \(folder)/l.json").trimmingCharacters(in: .whitespacesAndNewlines) == "600 regular file")
+    }
+
+    @Test func aRunIdThatIsAPathIsRefused() throws {
+        let plan = try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "--run-id", "../../escaped", "-o", "p.json"])
+        #expect(plan.status == 2)
+        #expect(plan.stderr.contains("--run-id takes letters, digits"), "\(plan.stderr)")
+        #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"]).status == 0)
+        let text = try String(contentsOfFile: "\(folder)/p.json", encoding: .utf8)
+        let runID = try #require(text.firstMatch(of: /"run_id" : "([^"]+)"/)?.1)
+        try text.replacingOccurrences(of: String(runID), with: "../../escaped").write(toFile: "\(folder)/p.json", atomically: true, encoding: .utf8)
+        let applied = try runbook(["apply", "p.json", "--set", "token=x", "--journal", "\(folder)/journal/inner"])
+        #expect(applied.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/escaped.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/work"))
+    }
+
+    @Test func aSecretInAnInlineMappingIsNotSaved() throws {
+        let plan = try runbook(["plan", "saved.rb", "--hosts", "local", "-e", #"{"token": "t0ps3cret", "dir": "\#(folder)/mapped"}"#, "-o", "p.json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(!(try String(contentsOfFile: "\(folder)/p.json", encoding: .utf8)).contains("t0ps3cret"))
+        let applied = try runbook(["apply", "p.json", "--set", "token=t0ps3cret", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try String(contentsOfFile: "\(folder)/mapped/token", encoding: .utf8) == "t0ps3cret")
     }
 }

@@ -42,4 +42,10 @@ import Testing
         let redactor = Redactor(secrets: ["pass", "password1"])
         #expect(redactor.redact("password1 pass") == "•••• ••••")
     }
+
+    @Test func hostControlCharactersAreMadeVisible() {
+        let hostile = "x\u{1B}]52;c;cHduZWQ=\u{07}y\u{1B}[2Jz\rFAKE OK\u{9B}1m"
+        #expect(Redactor(secrets: []).redact(hostile) == "x\\x1b]52;c;cHduZWQ=\\x07y\\x1b[2Jz\\x0dFAKE OK\\x9b1m")
+        #expect(Redactor(secrets: []).redact("a\tb\r\nc\r") == "a\tb\nc")
+    }
 }

@@ -69,9 +69,12 @@ import Wire
         let command = HostCommand(ShellCommand("touch " + ShellQuote.quote(marker)), limit: 30)
         let payload = Starter.payload(command, exports: [("RUNBOOK_SECRET_A", "'x'")])
         let bytes = Array(payload.utf8)
-        // Every cut at a line end, and a few inside lines.
-        var cuts = bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }.dropLast().map { $0 + 1 }
-        cuts += [1, bytes.count / 2, bytes.count - 2]
+        // Every cut at a line end before the group's closing brace (past it the whole script has
+        // arrived), and a few inside lines.
+        let brace = try #require(payload.range(of: "\n} ", options: .backwards))
+        let closing = payload.utf8.distance(from: payload.startIndex, to: brace.lowerBound) + 1
+        var cuts = bytes.indices.filter { $0 < closing && bytes[$0] == UInt8(ascii: "\n") }.map { $0 + 1 }
+        cuts += [1, closing / 2, closing - 1]
         for cut in cuts {
             let (pid, input) = try start(leader: leader)
             _ = bytes.withUnsafeBytes { write(input, $0.baseAddress, cut) }
