@@ -54,7 +54,11 @@ public struct RunFollower: Sendable {
                     last = event.seq
                     line(event.line)
                 }
-                if let status = try store.exitStatus(of: runID) { return .finished(status) }
+                if let status = try store.exitStatus(of: runID) {
+                    // The run may have written its last events between the read above and its result.
+                    for event in try store.events(of: runID, after: last) { line(event.line) }
+                    return .finished(status)
+                }
                 // No result and no live lease for a TTL: the controller is gone.
                 if Date().timeIntervalSince(quietSince) > store.settings.leaseTTL, try !store.hasLiveLease(runID) {
                     return .abandoned(

@@ -79,7 +79,7 @@ import Testing
         let second = try controller("b", database: database)
 
         let running = try BackgroundProcess(files.arguments + state, log: "\(files.folder)/first.out", output: true, environment: first.environment)
-        #expect(try await waitUntil(20) { (0..<3).allSatisfy(fleet.touched) })
+        #expect(try await waitUntil(90) { (0..<3).allSatisfy(fleet.touched) })
 
         // The second controller sees the run, and is refused at once without touching a host.
         let history = try run([runbookBinary, "history", "--state", database.url], as: second)
@@ -130,7 +130,7 @@ import Testing
             files.arguments + ["--state", database.url], log: "\(files.folder)/first.out", output: true, environment: first.environment)
         var runID = ""
         #expect(
-            try await waitUntil(20) {
+            try await waitUntil(90) {
                 runID =
                     ((try? run([runbookBinary, "history", "--state", database.url], as: second).stdout) ?? "").split(separator: " ").first.map(String.init)
                     ?? ""
@@ -156,13 +156,13 @@ extension SharedStateTests {
     /// starts no new change and rolls back (the fencing a lease gives).
     @Test func aRemovedLeaseStopsItsRun() async throws {
         let fleet = try Fleet(2)
-        let files = try FleetFiles(fleet, runbook: runbook.replacingOccurrences(of: "#{ENV_SLEEP}", with: "4"))
+        let files = try FleetFiles(fleet, runbook: runbook.replacingOccurrences(of: "#{ENV_SLEEP}", with: "8"))
         let database = try TestPostgres.database()
         let first = try controller("a", database: database)
         let second = try controller("b", database: database)
         let running = try BackgroundProcess(
             files.arguments + ["--state", database.url], log: "\(files.folder)/first.out", output: true, environment: first.environment)
-        #expect(try await waitUntil(20) { (0..<2).allSatisfy(fleet.touched) })
+        #expect(try await waitUntil(90) { (0..<2).allSatisfy(fleet.touched) })
         let hostArguments = ["--hosts", "h0", "-i", "\(files.folder)/hosts.ini", "--ssh-config", "\(files.folder)/ssh_config", "--state", database.url]
         let kept = try run([runbookBinary, "unlock"] + hostArguments, as: second)
         #expect(kept.stdout.contains("h0 is held by run "), "\(kept)")
@@ -187,7 +187,7 @@ extension SharedStateTests {
             run "touch #{dir}/first", undo: "rm -f #{dir}/first"
           end
           step :wait, after: :first do
-            run "sleep 3"
+            run "sleep 6"
           end
           step :last, after: :wait do
             run "touch #{dir}/last", undo: "rm -f #{dir}/last"
@@ -215,7 +215,8 @@ extension SharedStateTests {
     }
 
     func started(_ fleet: Fleet) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(20)
+        // A loaded machine (the whole suite in parallel) can take long to start the binary and connect.
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
             if fleet.dirs.allSatisfy({ FileManager.default.fileExists(atPath: "\($0)/first") }) { return true }
             try await Task.sleep(for: .milliseconds(50))
