@@ -102,8 +102,8 @@ public final class RunExecutor: Sendable {
         bus.emit(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: hostNames, batches: plan.rollout.batches)))
         // Skipped known_hosts lines and keys recorded by --accept-new-host-keys become notes of the run.
         let notices = bus
-        SSHNotices.setHandler { text in notices.emit(RunEvent(.note(text))) }
-        defer { SSHNotices.setHandler(nil) }
+        let token = SSHNotices.addHandler { text in notices.emit(RunEvent(.note(text))) }
+        defer { SSHNotices.removeHandler(token) }
         var outcomes: [String: HostOutcome] = [:]
         let prepared = await prepare()
         let refused = prepared.values.filter { $0.lockHolder != nil }.sorted { $0.runner.context.host < $1.runner.context.host }

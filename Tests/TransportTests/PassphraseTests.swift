@@ -64,11 +64,11 @@ final class Prompts: @unchecked Sendable {
         let stranger = server.directory + "/stranger"
         try shell("ssh-keygen -q -t ed25519 -N '' -f \(stranger)")
         let lines = Prompts()
-        SSHNotices.setHandler { text in if text.contains("diag-host") { _ = lines.answer(text) } }
+        let token = SSHNotices.addHandler { text in if text.contains("diag-host") { _ = lines.answer(text) } }
         SSHNotices.debug = true
         defer {
             SSHNotices.debug = false
-            SSHNotices.setHandler(nil)
+            SSHNotices.removeHandler(token)
         }
         var twoKeys = settings(for: server, name: "diag-host")
         twoKeys.identityFiles = [stranger, server.clientKey]

@@ -312,7 +312,8 @@ func connectError(_ settings: SSHSettings) async -> TransportError? {
         }
         #expect(error.kind == .disconnected)
         #expect(error.message.contains("stopped answering"))
-        #expect(elapsed < 6, "took \(elapsed)s")
+        // A few seconds when the machine is idle; a 2-core machine running the whole suite needs room.
+        #expect(elapsed < 20, "took \(elapsed)s")
         await transport.close()
     }
 }

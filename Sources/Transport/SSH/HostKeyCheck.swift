@@ -8,10 +8,21 @@ import Foundation
 /// --accept-new-host-keys): standard error unless the program installs its own handler.
 public enum SSHNotices {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var handler: (@Sendable (String) -> Void)?
+    /// Every installed handler: several runs (or tests) in one process each keep their own.
+    nonisolated(unsafe) private static var handlers: [Int: @Sendable (String) -> Void] = [:]
+    nonisolated(unsafe) private static var nextToken = 0
 
-    /// Replaces where notices go (the CLI sends them to its event stream).
-    public static func setHandler(_ newHandler: (@Sendable (String) -> Void)?) { lock.withLock { handler = newHandler } }
+    /// Adds a place notices go (the CLI sends them to its event stream); returns the token that removes it.
+    public static func addHandler(_ handler: @escaping @Sendable (String) -> Void) -> Int {
+        lock.withLock {
+            nextToken += 1
+            handlers[nextToken] = handler
+            return nextToken
+        }
+    }
+
+    /// Removes one handler; with none left, notices go to standard error again.
+    public static func removeHandler(_ token: Int) { _ = lock.withLock { handlers.removeValue(forKey: token) } }
 
     private static let debugFlag = NSLock()
     nonisolated(unsafe) private static var debugging = false
@@ -29,8 +40,9 @@ public enum SSHNotices {
     }
 
     static func post(_ text: String) {
-        if let handler = lock.withLock({ handler }) {
-            handler(text)
+        let current = lock.withLock { handlers.sorted { $0.key < $1.key }.map(\.value) }
+        if !current.isEmpty {
+            for handler in current { handler(text) }
         } else {
             let line = Array("runbook: \(text)\n".utf8)
             _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
