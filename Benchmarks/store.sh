@@ -29,37 +29,11 @@ trap cleanup EXIT INT TERM
 user=rbbench
 id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
 usermod -p '*' "$user" >/dev/null
-mkdir -p /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$work/id"
-cp "$work/id.pub" "$work/authorized_keys"; chmod 644 "$work/authorized_keys"
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-hostkey=$(cut -d' ' -f1,2 "$work/host_key.pub")
-
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 # Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
 base=$((20000 + ($$ % 100) * 110))
-: > "$work/known_hosts"
-for i in $(seq 1 "$max"); do
-  port=$((base + i))
-  cat > "$work/sshd_$i" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile none
-LogLevel ERROR
-MaxStartups 200
-CONF
-  /usr/sbin/sshd -D -f "$work/sshd_$i" >/dev/null 2>&1 & pids+=($!); disown
-  echo "[127.0.0.1]:$port $hostkey" >> "$work/known_hosts"
-done
-for i in $(seq 1 "$max"); do
-  for _ in $(seq 100); do nc -z 127.0.0.1 $((base + i)) 2>/dev/null && break; sleep 0.05; done
-done
+. Benchmarks/lib/hosts.sh
+start_sshd_hosts "$work" "$max" "$base"
 
 
 eval "$(scripts/pg-test-cluster start --owner $$)"
