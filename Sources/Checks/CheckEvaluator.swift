@@ -86,7 +86,7 @@ public actor CheckEvaluator {
                 let result = try await run(probe)
                 // `test -e` exits 1 for "absent"; anything else is no answer, never a pass.
                 guard result.exitStatus <= 1, !result.timedOut else {
-                    return CheckResult(holds: false, expected: expected, found: "cannot check \(path): \(Self.reason(result))")
+                    return CheckResult(holds: false, expected: expected, found: "cannot check \(path): \(result.reason)")
                 }
                 let present = result.exitStatus == 0
                 return CheckResult(holds: present == exists, expected: expected, found: present ? "\(path) exists" : "\(path) does not exist")
@@ -123,14 +123,9 @@ public actor CheckEvaluator {
     func listeners(_ port: Int, probe: HostCommand?) async throws(TransportError) -> [Listener] {
         let result = try await run(probe)
         guard result.exitStatus == 0 else {
-            throw TransportError(.channel, host: transport.host, "cannot read the socket table on this host: \(Self.reason(result))")
+            throw TransportError(.channel, host: transport.host, "cannot read the socket table on this host: \(result.reason)")
         }
         return SocketTable.parse(result.stdout)
-    }
-
-    static func reason(_ result: ExecResult) -> String {
-        let text = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
     }
 
     /// `address` matches the bound address exactly: a `[::]` socket does not satisfy "0.0.0.0", even

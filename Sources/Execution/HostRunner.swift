@@ -366,7 +366,7 @@ final class HostRunner: @unchecked Sendable {
                 context.emit(.note("cleanup failed: `\(cleanups[index].display)`; the moved-aside copy is still there"))
             }
             if result.exitStatus != 0 && lockTaken {
-                context.emit(.note("the host lock may still be held: \(OperationRunner.reason(result))"))
+                context.emit(.note("the host lock may still be held: \(result.reason)"))
             }
         } catch {
             if lockTaken, let release = plan.release {

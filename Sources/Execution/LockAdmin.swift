@@ -47,7 +47,7 @@ public enum LockAdmin {
                 found.append(
                     Found(
                         name: lockName, holder: holder, removed: removed,
-                        reason: removed ? (force ? "--force" : "its run is gone") : OperationRunner.reason(result)))
+                        reason: removed ? (force ? "--force" : "its run is gone") : result.reason))
             } else {
                 let why =
                     fields["planted"] != nil

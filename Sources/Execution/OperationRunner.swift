@@ -66,7 +66,7 @@ struct OperationRunner: Sendable {
                     last = "nothing listens on port \(port)"
                 case .success(let result):
                     // A probe that cannot read the socket table is no answer, never "not yet".
-                    throw OperationFailure(message: "cannot wait for port \(port) on this host: \(Self.reason(result))")
+                    throw OperationFailure(message: "cannot wait for port \(port) on this host: \(result.reason)")
                 case .failure(let error):
                     last = error.message
                 }
@@ -141,12 +141,6 @@ struct OperationRunner: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-
-    /// The last line of what a failed probe said, or its status.
-    static func reason(_ result: ExecResult) -> String {
-        let text = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
     }
 
     static let tailLimit = 500

@@ -40,6 +40,12 @@ public struct ExecResult: Sendable, Hashable {
     /// True when the command exited 0 and was not killed.
     public var succeeded: Bool { exitStatus == 0 && signal == nil && !timedOut }
 
+    /// The last line of what a failed command said (standard error first), or its status.
+    public var reason: String {
+        let text = (stderr.isEmpty ? stdout : stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.split(separator: "\n").last.map(String.init) ?? "exit \(exitStatus)"
+    }
+
     /// The signal that ended the command: the channel's own report, or sh's 128 + N for the body.
     public var killedBy: String? {
         if let signal { return signal }
