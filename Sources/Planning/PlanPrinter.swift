@@ -82,8 +82,9 @@ public enum PlanPrinter {
         }
         header += " · \(changes) change\(changes == 1 ? "" : "s"), \(checks) check\(checks == 1 ? "" : "s")"
         out.append(header)
-        if let start = host.start {
-            out.append("  first: " + (start.body.display.contains("mkdir") ? "take the host lock and read what the host lacks" : "read what the host lacks"))
+        if host.start != nil {
+            // A planned release means the first command takes the lock (a run with `lock false` has none).
+            out.append("  first: " + (host.release != nil ? "take the host lock and read what the host lacks" : "read what the host lacks"))
         }
         if let precheck = host.precheck {
             let when = precheck.within.milliseconds == 0 ? "once" : "within \(precheck.within)"
