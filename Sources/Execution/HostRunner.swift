@@ -62,12 +62,15 @@ final class HostRunner: @unchecked Sendable {
     /// A node of the host's graph: a step, or a verification that waits for its `after:` steps.
     private enum Node: Sendable {
         case step(PlannedStep)
+        case chain(CommandChain)
         case verify(PlannedVerification)
 
-        var name: String {
+        /// What is done when the node passed (a chain completes each of its steps).
+        var names: [String] {
             switch self {
-            case .step(let step): step.name
-            case .verify(let verification): "verify \(verification.name)"
+            case .step(let step): [step.name]
+            case .chain(let chain): chain.steps
+            case .verify(let verification): ["verify \(verification.name)"]
             }
         }
     }
@@ -80,7 +83,14 @@ final class HostRunner: @unchecked Sendable {
             return failure
         }
         let stepNames = Set(plan.steps.map(\.name))
-        var nodes: [(node: Node, after: Set<String>)] = plan.steps.map { (.step($0), Set($0.after).intersection(stepNames)) }
+        var nodes: [(node: Node, after: Set<String>)] = []
+        for step in plan.steps {
+            guard let chain = plan.chain(of: step.name) else {
+                nodes.append((.step(step), Set(step.after).intersection(stepNames)))
+                continue
+            }
+            if chain.steps.first == step.name { nodes.append((.chain(chain), Set(step.after).intersection(stepNames))) }
+        }
         for verification in plan.verifications {
             let after = verification.after.isEmpty ? stepNames : Set(verification.after).intersection(stepNames)
             nodes.append((.verify(verification), after))
@@ -89,7 +99,7 @@ final class HostRunner: @unchecked Sendable {
         var started: Set<Int> = []
         var failure: OperationFailure?
         var running = 0
-        await withTaskGroup(of: (String, OperationFailure?).self) { group in
+        await withTaskGroup(of: ([String], OperationFailure?).self) { group in
             func launch() {
                 guard failure == nil, !stop.graceful else { return }
                 for (index, entry) in nodes.enumerated() where !started.contains(index) && running < parallelSteps {
@@ -97,16 +107,16 @@ final class HostRunner: @unchecked Sendable {
                     started.insert(index)
                     running += 1
                     let node = entry.node
-                    group.addTask { (node.name, await self.run(node)) }
+                    group.addTask { (node.names, await self.run(node)) }
                 }
             }
             launch()
-            for await (name, outcome) in group {
+            for await (names, outcome) in group {
                 running -= 1
                 if let outcome {
                     if failure == nil { failure = outcome }
                 } else {
-                    done.insert(name)
+                    done.formUnion(names)
                 }
                 launch()
             }
@@ -121,6 +131,7 @@ final class HostRunner: @unchecked Sendable {
     private func run(_ node: Node) async -> OperationFailure? {
         switch node {
         case .step(let step): await run(step)
+        case .chain(let chain): await run(chain)
         case .verify(let verification): await verify(verification)
         }
     }

@@ -17,9 +17,12 @@ public struct WriteAheadJournal: Sendable {
     }
 
     /// Writes a record; returns why it could not be, after halting the run.
-    func write(_ record: WriteAheadRecord) async -> String? {
+    func write(_ record: WriteAheadRecord) async -> String? { await write([record]) }
+
+    /// Writes records together (one sync); returns why they could not be, after halting the run.
+    func write(_ records: [WriteAheadRecord]) async -> String? {
         do throws(StateStoreError) {
-            try await store.append([record], to: runID)
+            try await store.append(records, to: runID)
             return nil
         } catch {
             stop?.halt(because: "the journal failed: \(error.description)")

@@ -48,6 +48,15 @@ extension HostPlan {
             out.append(Exchange(phase: .start, what: "take the host lock and read what the host lacks", when: nil, command: start))
         }
         for step in steps {
+            if let chain = chain(of: step.name) {
+                // A chain's links send nothing of their own: the chain is one exec, at its first step.
+                guard chain.steps.first == step.name else { continue }
+                var what = "one exec for " + (chain.steps.count == 1 ? "the commands of this step" : "steps " + chain.steps.joined(separator: ", "))
+                what += ": " + chain.links.map { $0.command.body.display.firstLine }.joined(separator: "; ")
+                if releaseRides, chain.steps.last == steps.last?.name { what += " (then releases the host lock, when it succeeded)" }
+                out.append(Exchange(phase: .action, step: step.name, what: what, when: nil, command: chain.command))
+                continue
+            }
             let retry = step.retries > 0 ? "again on each of \(step.retries) retr\(step.retries == 1 ? "y" : "ies")" : nil
             for action in step.actions {
                 for guardCheck in action.guards {

@@ -294,6 +294,11 @@ public struct HostPlan: Sendable, Hashable {
     public var release: HostCommand?
     /// True when the last step's last command releases the lock once it succeeded (no finish then).
     public var releaseRides = false
+    /// Plain commands that follow one another, each sent as one exec (see `CommandChain`).
+    public var chains: [CommandChain] = []
+
+    /// The chain a step belongs to, if any.
+    public func chain(of step: String) -> CommandChain? { chains.first { $0.steps.contains(step) } }
 }
 
 private struct AnyKey: CodingKey {

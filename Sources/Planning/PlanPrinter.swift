@@ -97,6 +97,13 @@ public enum PlanPrinter {
             if !step.after.isEmpty { notes.append("after " + step.after.joined(separator: ", ")) }
             if let timeout = step.timeout { notes.append("timeout \(timeout)") }
             if step.retries > 0 { notes.append("retries \(step.retries) every \(step.retryDelay)") }
+            if let chain = host.chain(of: step.name), let first = chain.steps.first {
+                if chain.steps.count == 1 {
+                    notes.append("its commands in one exec")
+                } else {
+                    notes.append(first == step.name ? "one exec with " + chain.steps.dropFirst().joined(separator: ", ") : "in the exec of \(first)")
+                }
+            }
             if !notes.isEmpty { line += " (" + notes.joined(separator: "; ") + ")" }
             out.append(line)
             for action in step.actions { out.append(contentsOf: actionLines(action, indent: "    ")) }

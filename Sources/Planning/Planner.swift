@@ -285,6 +285,7 @@ public struct Planner: Sendable {
                 plan.finish = nil
                 plan.releaseRides = true
             }
+            plan.chains = CommandChain.chains(of: plan.steps, verifications: plan.verifications)
             return .success(plan)
         } catch let failure as ActionPlanner.Failure {
             return .failure(PlanningError([failure.message]))

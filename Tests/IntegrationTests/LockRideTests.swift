@@ -30,9 +30,10 @@ import Wire
         #expect(plan.releaseRides)
         #expect(plan.finish == nil)
         let release = try #require(plan.release)
-        // The lock command, then the three steps: the release rides on the last, no exec of its own.
+        // The lock command, then the three steps in one exec (a chain): the release rides on it.
         let sent = printer.messages
-        #expect(sent.count == 4)
+        #expect(sent.count == 2)
+        #expect(plan.chains.count == 1)
         #expect(sent.last?.stdin.contains(release.body.script) == true)
         #expect(!sent.dropLast().contains { $0.stdin.contains(release.body.script) })
         let listed = plan.exchanges.compactMap { exchange in exchange.command.flatMap { try? $0.message(secrets: [:]) } }

@@ -1,0 +1,182 @@
+import Foundation
+import Planning
+import RunEvents
+import StateStore
+import Synchronization
+import Transport
+import Wire
+
+/// Splits a chain's output at its markers, live: each line goes out as its step's output, each
+/// marker with status 0 completes its action (and its step), as if each command had been sent alone.
+final class ChainDemux: Sendable {
+    private struct State {
+        /// The link each stream is at (a stream's marker moves it on).
+        var outIndex = 0
+        var errIndex = 0
+        var stdout: [[String]]
+        var stderr: [[String]]
+        var statuses: [Int32?]
+        var stepStarted = Date()
+    }
+    private let state: Mutex<State>
+    private let chain: CommandChain
+    private let actions: [PlannedAction]
+    private let context: HostContext
+    /// Lines kept per link and stream for messages: a failure shows the last one.
+    static let keptLines = 200
+
+    init(chain: CommandChain, actions: [PlannedAction], context: HostContext) {
+        self.chain = chain
+        self.actions = actions
+        self.context = context
+        let empty = Array(repeating: [String](), count: chain.links.count)
+        state = Mutex(State(stdout: empty, stderr: empty, statuses: Array(repeating: nil, count: chain.links.count)))
+    }
+
+    func feed(_ line: OutputLine) {
+        let links = chain.links
+        let events: [RunEvent.Kind] = state.withLock { state in
+            let isOut = line.stream == .stdout
+            let index = isOut ? state.outIndex : state.errIndex
+            guard index < links.count else { return [] }
+            var text = line.text
+            let marker = CommandChain.marker(in: line.text)
+            if let marker { text = marker.before }
+            var events: [RunEvent.Kind] = []
+            if marker == nil || !text.isEmpty {
+                if isOut { Self.keep(text, in: &state.stdout[index]) } else { Self.keep(text, in: &state.stderr[index]) }
+                events.append(.output(step: links[index].step, stream: line.stream.rawValue, text: context.redactor.redact(text)))
+            }
+            guard let marker, marker.link == index else { return events }
+            guard isOut else {
+                state.errIndex += 1
+                return events
+            }
+            state.statuses[index] = marker.status
+            state.outIndex += 1
+            guard marker.status == 0 else { return events }
+            let link = links[index]
+            events.append(.actionCompleted(step: link.step, index: link.action, action: actions[index].summary, undoable: false))
+            let next = index + 1 < links.count ? links[index + 1] : nil
+            if next?.step != link.step {
+                let now = Date()
+                events.append(.stepFinished(step: link.step, ok: true, exitStatus: 0, duration: now.timeIntervalSince(state.stepStarted), message: nil))
+                state.stepStarted = now
+                if let next { events.append(.stepStarted(step: next.step, attempt: 1)) }
+            }
+            return events
+        }
+        for event in events { context.emit(event) }
+    }
+
+    /// The exec exited 0, so every link did: completes those whose marker did not come (a printer
+    /// transport prints none).
+    func completeRest() {
+        for index in state.withLock({ $0.outIndex })..<chain.links.count {
+            feed(OutputLine(stream: .stdout, text: CommandChain.markerPrefix + "\(index) 0"))
+        }
+    }
+
+    /// Each link's status (nil: no marker came), and what it printed.
+    var results: (statuses: [Int32?], stdout: [String], stderr: [String], stepStarted: Date) {
+        state.withLock { ($0.statuses, $0.stdout.map { $0.joined(separator: "\n") }, $0.stderr.map { $0.joined(separator: "\n") }, $0.stepStarted) }
+    }
+
+    private static func keep(_ line: String, in lines: inout [String]) {
+        lines.append(line)
+        if lines.count > keptLines { lines.removeFirst(lines.count - keptLines) }
+    }
+}
+
+extension HostRunner {
+    /// Runs a chain as one exec and reports each of its steps as if they had been sent one by one.
+    func run(_ chain: CommandChain) async -> OperationFailure? {
+        let steps = Dictionary(plan.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let actions = chain.links.compactMap { link in steps[link.step].flatMap { $0.actions.indices.contains(link.action) ? $0.actions[link.action] : nil } }
+        guard let first = chain.links.first, actions.count == chain.links.count else {
+            return OperationFailure(message: "the plan's chain names an unknown action")
+        }
+        let ids = chain.links.map { ActionID(host: context.host, step: $0.step, index: $0.action, attempt: 1) }
+        let journaled = context.journal != nil
+        context.emit(.stepStarted(step: first.step, attempt: 1))
+        let started = Date()
+        // Every intent is durable before the one exec that may run all of them.
+        let intents = zip(ids, actions).filter { $0.1.effect }.map {
+            WriteAheadRecord(id: $0.0, phase: .intent, work: .action, summary: $0.1.summary, undo: $0.1.undoCommands)
+        }
+        if journaled, !intents.isEmpty, let journal = context.journal, let problem = await journal.write(intents) {
+            let message = "not started: \(problem)"
+            context.emit(.stepFinished(step: first.step, ok: false, exitStatus: nil, duration: Date().timeIntervalSince(started), message: message))
+            return OperationFailure(message: "step \(first.step): \(message)")
+        }
+        if actions.contains(where: \.effect) { touched.set() }
+        let demux = ChainDemux(chain: chain, actions: actions, context: context)
+        var result: ExecResult?
+        var transportError: TransportError?
+        do throws(TransportError) {
+            result = try await context.send(chain.command, output: demux.feed)
+        } catch {
+            transportError = error
+        }
+        if result?.succeeded == true { demux.completeRest() }
+        let (statuses, stdout, stderr, stepStarted) = demux.results
+        let done = statuses.prefix { $0 == 0 }.count
+        var records: [WriteAheadRecord] = []
+        for index in 0..<done {
+            if actions[index].effect {
+                records.append(WriteAheadRecord(id: ids[index], phase: .completion, work: .action, summary: actions[index].summary, ok: true))
+            }
+            ledger.record(CompletedAction(step: chain.links[index].step, action: actions[index], id: ids[index]))
+        }
+        guard done < chain.links.count else {
+            if journaled, !records.isEmpty { _ = await context.journal?.write(records) }
+            if plan.releaseRides, chain.steps.last == plan.steps.last?.name {
+                // The host's last command released the lock (only a Ctrl-C can still roll it back).
+                lockTaken = false
+                released = true
+            }
+            return nil
+        }
+        let link = chain.links[done]
+        let message: String
+        var exitStatus: Int32?
+        if let status = statuses[done] {
+            exitStatus = status
+            let alone = ExecResult(exitStatus: status, signal: nil, stdout: stdout[done], stderr: stderr[done], timedOut: false, duration: 0)
+            message = OperationRunner.describe(alone, command: link.command, redactor: context.redactor)
+        } else if let result {
+            exitStatus = result.exitStatus
+            let alone = ExecResult(
+                exitStatus: result.exitStatus, signal: result.signal, stdout: stdout[done], stderr: stderr[done], timedOut: result.timedOut, duration: 0)
+            message = OperationRunner.describe(alone, command: link.command, redactor: context.redactor)
+        } else {
+            message = context.redactor.redact(transportError?.message ?? "the command ended without a status")
+        }
+        let action = actions[done]
+        // As for a command sent alone: a `run` command's undo is for a command that completed.
+        if action.effect && action.keyword != "run" {
+            ledger.record(CompletedAction(step: link.step, action: action, id: ids[done], completed: false))
+        }
+        if action.effect {
+            records.append(WriteAheadRecord(id: ids[done], phase: .completion, work: .action, summary: action.summary, ok: false, message: message))
+            if action.keyword == "run" {
+                records.append(
+                    WriteAheadRecord(
+                        id: ids[done], phase: .completion, work: .undo, summary: action.summary, ok: true,
+                        message: "not undone: the command failed, and its undo is for a command that completed"))
+            }
+        }
+        // The links after it never ran: their intents are closed, nothing to undo.
+        for index in (done + 1)..<chain.links.count where actions[index].effect {
+            let summary = actions[index].summary
+            records.append(
+                WriteAheadRecord(id: ids[index], phase: .completion, work: .action, summary: summary, ok: false, message: "not run: a command before it failed")
+            )
+            records.append(
+                WriteAheadRecord(id: ids[index], phase: .completion, work: .undo, summary: summary, ok: true, message: "nothing to undo: it never ran"))
+        }
+        if journaled, !records.isEmpty { _ = await context.journal?.write(records) }
+        context.emit(.stepFinished(step: link.step, ok: false, exitStatus: exitStatus, duration: Date().timeIntervalSince(stepStarted), message: message))
+        return OperationFailure(message: "step \(link.step): \(message)", exitStatus: exitStatus)
+    }
+}

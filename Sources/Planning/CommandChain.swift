@@ -1,0 +1,108 @@
+import Wire
+
+/// Plain commands that follow one another on a host, sent as one exec. Each exec costs the host a
+/// session fork, a login shell and the starter's shells (about 2 ms of CPU, most of a step's cost on a
+/// busy fleet); a chain of steps that are only commands pays that once. Each link still runs in a
+/// `sh -c` of its own (as it would alone), and prints a marker with its status on both output streams
+/// when it ends, so the controller reports every step as if it had been sent alone. A failed link
+/// ends the exec: nothing after it runs.
+public struct CommandChain: Sendable, Hashable {
+    /// One command of the chain: an action of a step.
+    public struct Link: Sendable, Hashable {
+        public var step: String
+        /// The action's index in its step.
+        public var action: Int
+        /// The command as it would be sent alone.
+        public var command: HostCommand
+    }
+
+    public var links: [Link]
+    /// What is sent: the links in order, each followed by its marker.
+    public var command: HostCommand
+
+    /// The steps of the chain, in order.
+    public var steps: [String] {
+        var seen: [String] = []
+        for link in links where seen.last != link.step { seen.append(link.step) }
+        return seen
+    }
+
+    /// Starts every marker: a record separator (never in text a command means to print) and a name.
+    public static let markerPrefix = "\u{1e}runbook-link "
+
+    /// The chains of a host's steps: the longest runs of steps where each step's actions are all plain
+    /// commands (no guard, undo, cleanup, retry, time limit or run-time input, the same sudo), each
+    /// step after the first follows the one before it alone, and nothing else waits for a step before
+    /// the last. A chain has two links at least.
+    public static func chains(of steps: [PlannedStep], verifications: [PlannedVerification]) -> [CommandChain] {
+        let names = Set(steps.map(\.name))
+        var dependents: [String: Int] = [:]
+        for step in steps {
+            for name in Set(step.after).intersection(names) { dependents[name, default: 0] += 1 }
+        }
+        for verification in verifications {
+            for name in Set(verification.after).intersection(names) { dependents[name, default: 0] += 1 }
+        }
+        var chains: [CommandChain] = []
+        var current: [Link] = []
+        func close() {
+            if current.count >= 2 { chains.append(make(current)) }
+            current = []
+        }
+        for step in steps {
+            guard let links = links(of: step) else {
+                close()
+                continue
+            }
+            if let previous = current.last {
+                let follows = Set(step.after).intersection(names) == [previous.step] && dependents[previous.step] == 1
+                if !follows || previous.command.sudo != links[0].command.sudo { close() }
+            }
+            current += links
+        }
+        close()
+        return chains
+    }
+
+    /// The step's commands as links, or nil when the step cannot be part of a chain.
+    static func links(of step: PlannedStep) -> [Link]? {
+        guard step.retries == 0, step.timeout == nil, !step.actions.isEmpty else { return nil }
+        var links: [Link] = []
+        for (index, action) in step.actions.enumerated() {
+            guard action.guards.isEmpty, action.undo.isEmpty, action.cleanup.isEmpty, action.logs == nil, action.operations.count == 1,
+                case .command(let command) = action.operations[0], !command.limited, command.inputs.isEmpty
+            else { return nil }
+            if let sudo = links.last?.command.sudo, sudo != command.sudo { return nil }
+            links.append(Link(step: step.name, action: index, command: command))
+        }
+        return links
+    }
+
+    static func make(_ links: [Link]) -> CommandChain {
+        var body = ShellCommand("")
+        for (index, link) in links.enumerated() {
+            let marker = "printf '\\036runbook-link \(index) %s\\n' $s"
+            body =
+                body
+                + ShellCommand(
+                    script: "sh -c " + ShellQuote.quote(link.command.body.script), display: "sh -c " + ShellQuote.quote(link.command.body.display),
+                    secrets: link.command.body.secrets)
+                + "; s=$?; \(marker); \(marker) >&2"
+            body = body + (index == links.count - 1 ? "; exit $s\n" : "; [ $s = 0 ] || exit $s\n")
+        }
+        var requirements: [Requirement] = []
+        for requirement in links.flatMap(\.command.requirements) where !requirements.contains(requirement) { requirements.append(requirement) }
+        var command = HostCommand(body, sudo: links[0].command.sudo, requirements: requirements)
+        // The lock's release rides on the host's last command: on the chain that ends with it.
+        command.onSuccess = links.last?.command.onSuccess
+        return CommandChain(links: links, command: command)
+    }
+
+    /// A marker in a line of output: the text before it, the link's index and its status.
+    public static func marker(in line: String) -> (before: String, link: Int, status: Int32)? {
+        guard let range = line.firstRange(of: markerPrefix) else { return nil }
+        let fields = line[range.upperBound...].split(separator: " ")
+        guard fields.count == 2, let link = Int(fields[0]), let status = Int32(fields[1]) else { return nil }
+        return (String(line[..<range.lowerBound]), link, status)
+    }
+}

@@ -1,0 +1,111 @@
+import Execution
+import Foundation
+import Planning
+import RunEvents
+import TestSupport
+import Testing
+import Transport
+
+/// Dependent plain commands go to a host as one exec, and are reported step by step as if each had
+/// been sent alone.
+@Suite struct CommandChainTests {
+    /// Plans a body on the printer and returns the host's chains as lists of step names.
+    func chains(_ body: String) async throws -> [[String]] {
+        let printer = PrinterTransport(host: "local")
+        nonisolated(unsafe) var captured: RunPlan?
+        _ = try await apply(body, transports: { _ in printer }, planned: { captured = $0 })
+        return try #require(captured?.hosts.first).chains.map(\.steps)
+    }
+
+    @Test func onlyPlainCommandsThatFollowOneAnotherAloneAreChained() async throws {
+        let line = "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a do\n  run \"echo b\"\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
+        #expect(try await chains(line) == [["a", "b", "c"]])
+        // Two commands of one step are a chain of their own.
+        #expect(try await chains("step :a do\n  run \"echo 1\"\n  run \"echo 2\"\nend") == [["a"]])
+        // A second step after `a` breaks the chain there: `a` ends, `b` and `d` may run side by side.
+        #expect(try await chains(line + "step :d, after: :a do\n  run \"echo d\"\nend") == [["b", "c"]])
+        // A verification after `b` needs `b` done before `c`: the chain ends at `b`.
+        #expect(try await chains(line + "verify after: :b do\n  file \"/\"\nend") == [["a", "b"]])
+        // Steps with an undo, a guard, a timeout or retries are sent on their own.
+        let kinds = [
+            "  run \"echo b\", undo: \"echo u\"", "  run \"echo b\", creates: \"/x\"",
+        ]
+        for kind in kinds {
+            let body = "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a do\n\(kind)\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
+            #expect(try await chains(body) == [], "\(kind)")
+        }
+        let timed =
+            "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a, timeout: \"5s\" do\n  run \"echo b\"\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
+        #expect(try await chains(timed) == [])
+        let retried =
+            "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a, retries: 1 do\n  run \"echo b\"\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
+        #expect(try await chains(retried) == [])
+    }
+
+    /// On a real host: a failed link ends the exec (nothing after it runs), its step fails with its own
+    /// output, the steps before it passed and their output is theirs.
+    @Test func aFailedLinkStopsTheChainAndIsReportedAsItsOwnStep() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("chain")
+        let body = """
+            param :dir, type: :path
+            step :a do
+              run "echo out-a; echo err-a >&2; printf 'no newline'"
+            end
+            step :b, after: :a do
+              run "echo out-b; echo 'b went wrong' >&2; exit 7"
+            end
+            step :c, after: :b do
+              run "touch #{dir}/c"
+            end
+            """
+        let (summary, events) = try await apply(body, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        #expect(summary.exitStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/c"))
+        var outputs: [String: [String]] = [:]
+        var finished: [String: (Bool, Int32?, String?)] = [:]
+        var started: [String] = []
+        for event in events.all {
+            switch event.kind {
+            case .output(let step, let stream, let text): outputs[step, default: []].append("\(stream):\(text)")
+            case .stepFinished(let step, let ok, let status, _, let message): finished[step] = (ok, status, message)
+            case .stepStarted(let step, _): started.append(step)
+            default: break
+            }
+        }
+        #expect(started == ["a", "b"])
+        #expect(outputs["a"]?.sorted() == ["stderr:err-a", "stdout:no newline", "stdout:out-a"])
+        #expect(outputs["b"]?.sorted() == ["stderr:b went wrong", "stdout:out-b"])
+        #expect(finished["a"]?.0 == true)
+        #expect(finished["b"]?.0 == false)
+        #expect(finished["b"]?.1 == 7)
+        #expect(finished["b"]?.2?.contains("exited 7: b went wrong") == true)
+        #expect(finished["c"] == nil)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) == [])
+    }
+
+    /// A secret a link reads reaches it from standard input, and its value never shows in the plan.
+    @Test func aChainExportsTheSecretsOfItsLinks() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("chain-secret")
+        let body = """
+            param :dir, type: :path
+            param :token, secret: true
+            step :a do
+              run "printf %s #{token} > #{dir}/a"
+            end
+            step :b, after: :a do
+              run "cat #{dir}/a > #{dir}/b"
+            end
+            """
+        nonisolated(unsafe) var captured: RunPlan?
+        let (summary, _) = try await apply(
+            body, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]], set: ["token": "s3cr3t-value"], planned: { captured = $0 })
+        #expect(summary.exitStatus == 0)
+        #expect((try? String(contentsOfFile: "\(dir)/b", encoding: .utf8)) == "s3cr3t-value")
+        let plan = try #require(captured?.hosts.first)
+        #expect(plan.chains.count == 1)
+        let shown = plan.exchanges.compactMap(\.command?.shown.stdin).joined()
+        #expect(!shown.contains("s3cr3t-value"))
+    }
+}
