@@ -35,16 +35,19 @@ public struct LockPlan: Sendable, Hashable {
     /// Prints the holder of lock `$1` as owner-file lines, or flags a lock whose folder and owner file
     /// belong to different users (planted). `user=` is always the folder's owner, never the file's
     /// word: another user could write any name there and have a run blame the deploy user.
+    /// The time a lock was taken is its folder's: the owner file is written into it then (a `date`
+    /// per run saved; owner files of older runbooks carry a `started=` line, which wins).
     static let describeFunction = """
-        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started)=[A-Za-z0-9._:@+-]*$' "$1/owner"; echo "user=$a"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
+        holder() { a=$(stat -c %U "$1" 2>/dev/null); b=$(stat -c %U "$1/owner" 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then grep -E '^(run_id|controller|started)=[A-Za-z0-9._:@+-]*$' "$1/owner"; grep -q '^started=' "$1/owner" || echo "started=$(date -u -r "$1" +%Y-%m-%dT%H:%M:%SZ)"; echo "user=$a"; else echo "run_id=?"; echo "user=$a"; echo "planted=yes"; fi; }
         """
 
     /// Refuses (exit 4) a lock folder another user could remove or rename locks in: a symlink, one
     /// writable by others without the sticky bit, or one owned by a user other than root and this one
     /// (the owner of a folder may rename anything in it, sticky or not). A folder someone else made
     /// first would otherwise let them steal the lock of a running run.
+    /// One `ls` reads the folder's mode and owner (this runs before every run: each process counts).
     static let folderCheck = """
-        if [ -d "$d" ]; then u=$(ls -ldn "$d" | awk '{print $3}'); case $(ls -ld "$d") in d???????w[!tT]*) u=open;; esac; fi; if [ -d "$d" ] && { [ -h "$d" ] || { [ "$u" != 0 ] && [ "$u" != "$(id -u)" ]; }; }; then echo "the lock folder $d is not safe: $(ls -ld "$d" | awk '{print $1, "owner", $3}'); another user could remove locks in it: make it with \\`sudo install -d -m 1777 -o root $d\\`" >&2; exit 4; fi
+        if [ -d "$d" ]; then set -f; set -- $(ls -ldn "$d"); set +f; u=$3; case $1 in d???????w[!tT]*) u=open;; esac; fi; if [ -d "$d" ] && { [ -h "$d" ] || [ "$u" = open ] || { [ "$u" != 0 ] && [ ! -O "$d" ]; }; }; then echo "the lock folder $d is not safe: $(ls -ld "$d" | awk '{print $1, "owner", $3}'); another user could remove locks in it: make it with \\`sudo install -d -m 1777 -o root $d\\`" >&2; exit 4; fi
         """
 
     /// Takes the lock (exit 0, `acquired`), or prints the holder and exits 3; exit 4 when the folder is
@@ -61,10 +64,10 @@ public struct LockPlan: Sendable, Hashable {
             if [ ! -d "$d" ]; then mkdir -p "$d" 2>/dev/null && chmod 1777 "$d" 2>/dev/null; fi
             \(Self.folderCheck)
             if mkdir "$l" 2>/dev/null; then
-              printf 'run_id=%s\\ncontroller=%s\\nstarted=%s\\nuser=%s\\n' \(ShellQuote.quote(runID)) \(ShellQuote.quote(controller)) "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(id -un)" > "$l/owner" || { rm -rf "$l"; echo "cannot write $l/owner" >&2; exit 4; }
+              printf 'run_id=%s\\ncontroller=%s\\nuser=%s\\n' \(ShellQuote.quote(runID)) \(ShellQuote.quote(controller)) "${LOGNAME:-?}" > "$l/owner" || { rm -rf "$l"; echo "cannot write $l/owner" >&2; exit 4; }
               \(conflicts)
               echo acquired
-            elif [ -d "$l" ] && [ -O "$l" ] && grep -qx \(ShellQuote.quote("run_id=" + runID)) "$l/owner" 2>/dev/null; then
+            elif [ -d "$l" ] && [ -O "$l" ] && \(Self.ownsRun(runID)); then
               echo acquired
             elif [ -d "$l" ]; then
               holder "$l"; exit 3
@@ -76,7 +79,13 @@ public struct LockPlan: Sendable, Hashable {
 
     /// Releases the lock only when this run holds it (its own folder, its own run id).
     public var release: ShellCommand {
-        ShellCommand("l=\(path); if [ -O \"$l\" ] && grep -qx \(ShellQuote.quote("run_id=" + runID)) \"$l/owner\" 2>/dev/null; then rm -rf \"$l\"; fi")
+        ShellCommand("l=\(path); if [ -O \"$l\" ] && \(Self.ownsRun(runID)); then rm -rf \"$l\"; fi")
+    }
+
+    /// True when the owner file of `$l` names this run on its first line (where runbook writes it):
+    /// `read` is built into sh, a `grep` would be one more process on every host.
+    static func ownsRun(_ runID: String) -> String {
+        "{ r=; IFS= read -r r < \"$l/owner\"; } 2>/dev/null; [ \"$r\" = \(ShellQuote.quote("run_id=" + runID)) ]"
     }
 
     /// Lists the locks in a folder: `NAME.lock<TAB>owner fields` per line, owner files read safely.
