@@ -23,6 +23,13 @@ import Wire
         step :check, after: :link, retries: 1, retry_delay: "1s" do
           run "test -L #{dir}/app/current", unless: "false"
         end
+        step :chained, after: :check do
+          run "printf %s #{token} > #{dir}/app/chained"
+          run "echo one"
+        end
+        step :chained_too, after: :chained do
+          run "cat #{dir}/app/chained"
+        end
         verify after: :check, within: "3s" do
           file "#{dir}/app/token", exists: true
           not_listening 1
@@ -78,6 +85,8 @@ import Wire
             set: name.hasPrefix("runbooks/") ? Self.values(of: name) : ["dir": folder + "/host"],
             planned: { captured = $0 })
         let plan = try #require(captured?.hosts.first)
+        // The contract's two last steps are plain commands: one chain, sent as one exec.
+        if name == "contract" { #expect(plan.chains.map(\.steps) == [["chained", "chained_too"]]) }
         // Inputs (a pid a probe read) are only known during the run: both sides show their names.
         func normalized(_ stdin: String) -> String {
             stdin.split(separator: "\n", omittingEmptySubsequences: false).map { line in
