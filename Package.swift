@@ -48,7 +48,7 @@ let package = Package(
         ),
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"]),
         .testTarget(name: "RunbookLanguageTests", dependencies: ["RunbookLanguage"]),
-        .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel", "RunbookLanguage"]),
+        .testTarget(name: "RunbookModelTests", dependencies: ["RunbookModel", "RunbookLanguage", "Planning"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport", "Wire", "RunbookLanguage"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "TestSupport", "Wire", "Inventory", "RunbookLanguage", "RunbookModel"]),
         .target(name: "TestSupport", dependencies: ["Transport", "Wire"], path: "Tests/Support"),

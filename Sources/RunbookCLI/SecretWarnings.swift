@@ -18,17 +18,14 @@ enum SecretWarnings {
         func add(_ actions: [Action]) {
             for action in actions {
                 if case .command(let undo)? = action.undo { commands.append(("undo", undo, action.location)) }
-                guard case .run(let run) = action.kind else { continue }
-                for expr in [run.command, run.unless, run.onlyIf, run.undo].compactMap({ $0 }) {
-                    commands.append(("run", expr, action.location))
-                }
+                for expr in action.kind.commands { commands.append((action.keyword, expr, action.location)) }
             }
         }
         for step in runbook.steps { add(step.actions) }
         add(runbook.rollback)
         for verification in runbook.verifications + [runbook.precheck].compactMap({ $0 }) {
             for assertion in verification.assertions {
-                if case .command(let command, _, _) = assertion.kind { commands.append(("command", command, assertion.location)) }
+                for expr in assertion.kind.commands { commands.append((assertion.keyword, expr, assertion.location)) }
             }
         }
         var warnings: [Diagnostic] = []

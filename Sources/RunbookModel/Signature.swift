@@ -1,7 +1,7 @@
 import RunbookLanguage
 
 /// What an argument accepts; literals are checked here, parameter references when the plan resolves them.
-enum ValueKind: Sendable {
+public enum ValueKind: Sendable {
     /// A string, possibly interpolated, or a parameter reference.
     case string
     /// A plain string with no interpolation (descriptions, docs, patterns).
@@ -61,7 +61,7 @@ enum ValueKind: Sendable {
 }
 
 /// The arguments one statement takes, its block, and which keywords it needs.
-struct Signature: Sendable {
+public struct Signature: Sendable {
     var positional: [(name: String, kind: ValueKind)] = []
     var optionalPositional: [(name: String, kind: ValueKind)] = []
     var keywords: [(name: String, kind: ValueKind)] = []
@@ -70,17 +70,65 @@ struct Signature: Sendable {
 
     enum BlockRule { case none, required }
 
+    /// A statement with these positional and keyword arguments (in the order messages list them).
+    public init(
+        positional: [(name: String, kind: ValueKind)] = [], keywords: [(name: String, kind: ValueKind)] = [], requiredKeywords: Set<String> = []
+    ) {
+        self.positional = positional
+        self.keywords = keywords
+        self.requiredKeywords = requiredKeywords
+    }
+
+    init(
+        positional: [(name: String, kind: ValueKind)] = [], keywords: [(name: String, kind: ValueKind)] = [], requiredKeywords: Set<String> = [],
+        block: BlockRule
+    ) {
+        self.init(positional: positional, keywords: keywords, requiredKeywords: requiredKeywords)
+        self.block = block
+    }
+
     func kind(ofKeyword name: String) -> ValueKind? { keywords.first { $0.name == name }?.kind }
 }
 
-/// A statement's arguments after checking against its signature.
-struct CheckedArguments {
+/// A statement's arguments after checking against its signature, and the problems its builder found.
+public struct CheckedArguments {
+    /// Where the statement starts.
+    public var location: SourceLocation
     var positional: [Expr] = []
-    var positionalLocations: [SourceLocation] = []
+    public var positionalLocations: [SourceLocation] = []
     var keywords: [String: Expr] = [:]
     var keywordLocations: [String: SourceLocation] = [:]
+    var problems: [(message: String, location: SourceLocation)] = []
 
-    subscript(keyword: String) -> Expr? { keywords[keyword] }
+    init(at location: SourceLocation) { self.location = location }
 
-    func positional(_ index: Int) -> Expr? { index < positional.count ? positional[index] : nil }
+    /// The value of a keyword argument, when given and well-formed.
+    public subscript(keyword: String) -> Expr? { keywords[keyword] }
+
+    /// The value of the positional argument at `index`, when given and well-formed.
+    public func positional(_ index: Int) -> Expr? { index < positional.count ? positional[index] : nil }
+
+    /// Where a keyword argument was written, or the statement when it was not.
+    public func location(of keyword: String) -> SourceLocation { keywordLocations[keyword] ?? location }
+
+    /// The symbol given for a keyword (`signal: :HUP` gives "HUP").
+    public func symbol(_ keyword: String) -> String? {
+        if case .symbol(let name)? = keywords[keyword] { return name }
+        return nil
+    }
+
+    /// The boolean given for a keyword.
+    public func bool(_ keyword: String) -> Bool? {
+        if case .bool(let value)? = keywords[keyword] { return value }
+        return nil
+    }
+
+    /// The entries of a hash given for a keyword (none when not given).
+    public func entries(_ keyword: String) -> [KeyedExpr] {
+        if case .hash(let entries)? = keywords[keyword] { return entries }
+        return []
+    }
+
+    /// Reports a problem with the statement; the validator lists it with the others.
+    public mutating func error(_ message: String, at location: SourceLocation) { problems.append((message, location)) }
 }

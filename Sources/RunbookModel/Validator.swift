@@ -3,15 +3,19 @@ import RunbookLanguage
 /// Checks a syntax tree against the language and builds the typed runbook, collecting every error.
 public struct Validator {
     private let file: SourceFile
+    let vocabulary: Vocabulary
     var diagnostics: [Diagnostic] = []
     var params: [String: Param] = [:]
 
-    private init(file: SourceFile) { self.file = file }
+    private init(file: SourceFile, vocabulary: Vocabulary) {
+        self.file = file
+        self.vocabulary = vocabulary
+    }
 
     /// Parses and validates a file: a runbook, or every error found in it.
-    public static func load(_ file: SourceFile) -> Result<Runbook, DiagnosticList> {
+    public static func load(_ file: SourceFile, vocabulary: Vocabulary) -> Result<Runbook, DiagnosticList> {
         let (tree, parseDiagnostics) = Parser.parse(file)
-        var validator = Validator(file: file)
+        var validator = Validator(file: file, vocabulary: vocabulary)
         let runbook = validator.validate(tree)
         let all = parseDiagnostics + validator.diagnostics
         if let runbook, all.isEmpty { return .success(runbook) }
@@ -19,9 +23,9 @@ public struct Validator {
     }
 
     /// Reads a file from disk and loads it.
-    public static func load(path: String, bytes: [UInt8]) -> Result<Runbook, DiagnosticList> {
+    public static func load(path: String, bytes: [UInt8], vocabulary: Vocabulary) -> Result<Runbook, DiagnosticList> {
         switch SourceFile.load(path: path, data: bytes) {
-        case .success(let file): return load(file)
+        case .success(let file): return load(file, vocabulary: vocabulary)
         case .failure(let diagnostic): return .failure(DiagnosticList([diagnostic]))
         }
     }
@@ -72,8 +76,8 @@ public struct Validator {
         var seenOnce: [String: SourceLocation] = [:]
         for statement in block.statements {
             guard let signature = Vocabulary.runbookStatements[statement.name] else {
-                let hint = Vocabulary.hint(for: statement.name, in: Vocabulary.runbookStatements.keys.sorted())
-                let actionNote = Vocabulary.actions[statement.name] != nil ? " (actions go inside a `step`)" : ""
+                let hint = vocabulary.hint(for: statement.name, in: Vocabulary.runbookStatements.keys.sorted())
+                let actionNote = vocabulary.actions[statement.name] != nil ? " (actions go inside a `step`)" : ""
                 error("unknown statement `\(statement.name)`\(hint)\(actionNote)", at: statement.location)
                 continue
             }
@@ -294,15 +298,17 @@ public struct Validator {
     mutating func verification(_ statement: Statement, _ args: CheckedArguments, index: Int) -> Verification? {
         var assertions: [Assertion] = []
         for inner in statement.block?.statements ?? [] {
-            guard let signature = Vocabulary.assertions[inner.name] else {
-                let note = Vocabulary.actions[inner.name] != nil ? " (`\(inner.name)` is an action; actions go inside a `step`)" : ""
+            guard let (kind, signature) = vocabulary.assertions[inner.name] else {
+                let note = vocabulary.actions[inner.name] != nil ? " (`\(inner.name)` is an action; actions go inside a `step`)" : ""
                 error(
-                    "unknown assertion `\(inner.name)`" + Vocabulary.hint(for: inner.name, in: Vocabulary.assertions.keys.sorted()) + note,
+                    "unknown assertion `\(inner.name)`" + vocabulary.hint(for: inner.name, in: vocabulary.assertions.keys.sorted()) + note,
                     at: inner.location)
                 continue
             }
-            let checked = check(inner, against: signature, what: "the assertion `\(inner.name)`")
-            if let assertion = assertion(inner, checked) { assertions.append(assertion) }
+            var checked = check(inner, against: signature, what: "the assertion `\(inner.name)`")
+            let built = kind.init(&checked)
+            report(checked)
+            if let built { assertions.append(Assertion(built, at: inner.location)) }
         }
         if statement.block?.statements.isEmpty == true {
             error("`\(statement.name)` is empty; give it at least one assertion", at: statement.location)

@@ -5,7 +5,7 @@ extension Validator {
 
     /// Checks a statement's arguments and block against a signature; every problem becomes a diagnostic.
     mutating func check(_ statement: Statement, against signature: Signature, what: String) -> CheckedArguments {
-        var checked = CheckedArguments()
+        var checked = CheckedArguments(at: statement.location)
         let positional = statement.arguments.filter { $0.label == nil }
         let allPositional = signature.positional + signature.optionalPositional
         for (index, argument) in positional.enumerated() {

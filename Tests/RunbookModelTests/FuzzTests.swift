@@ -2,6 +2,7 @@ import Foundation
 import RunbookLanguage
 import Testing
 
+@testable import Planning
 @testable import RunbookModel
 
 /// A small deterministic generator so a failing input can be reproduced from its seed.

@@ -1,6 +1,7 @@
 import RunbookLanguage
 import Testing
 
+@testable import Planning
 @testable import RunbookModel
 
 func load(_ body: String, params: String = "") -> Result<Runbook, DiagnosticList> {
@@ -59,14 +60,14 @@ func errors(_ body: String, params: String = "") -> [Diagnostic] {
         let stop = runbook.steps[0]
         #expect(stop.timeout == .seconds(300) && stop.retries == 2 && stop.retryDelay == .seconds(1) && stop.hostPattern == "web*")
         #expect(stop.actions.map(\.keyword) == ["stop", "run"])
-        guard case .run(let run) = stop.actions[1].kind else {
+        guard let run = stop.actions[1].kind as? RunAction else {
             Issue.record("not a run")
             return
         }
         #expect(run.sudo)
         #expect(run.env.map(\.key) == ["A"])
         #expect(run.undo == .text("echo undo"))
-        #expect(runbook.steps[1].actions[0].kind == .freePort(port: .reference("port"), signal: "KILL", grace: .text("1s")))
+        #expect(runbook.steps[1].actions[0].kind as? FreePortAction == FreePortAction(port: .reference("port"), signal: "KILL", grace: .text("1s")))
         #expect(runbook.verifications.first?.within == .seconds(60))
         #expect(runbook.verifications.first?.assertions.map(\.keyword) == ["listening", "http", "file"])
         #expect(runbook.rollback.map(\.keyword) == ["restart"])

@@ -1,6 +1,7 @@
 import RunbookLanguage
 import Testing
 
+@testable import Planning
 @testable import RunbookModel
 
 /// The v2 vocabulary: precheck, undo:, reload/remove/env_file, the new assertions, string keys.
@@ -35,16 +36,14 @@ import Testing
         #expect(actions.map(\.keyword) == ["stop", "restart", "reload", "remove", "env_file", "run"])
         #expect(actions[0].undo == UndoOverride.none)
         #expect(actions[1].undo == .command(.text("echo back")))
-        #expect(actions[2].kind == .reload(app: .text("app"), signal: "HUP"))
+        #expect(actions[2].kind as? ReloadAction == ReloadAction(app: .text("app"), signal: "HUP"))
         #expect(actions[3].undo == nil)
-        guard case .run(let run) = actions[5].kind else { return }
+        guard let run = actions[5].kind as? RunAction else { return }
         #expect(run.undo == nil && actions[5].undo == UndoOverride.none)
         let checks = runbook.verifications[0].assertions
         #expect(checks.map(\.keyword) == ["running", "memory", "log", "http"])
-        guard case .http(_, _, _, _, let json, _, _) = checks[3].kind else { return }
-        #expect(json.map(\.key) == ["data.status"])
-        guard case .log(_, _, _, let sinceVerify) = checks[2].kind else { return }
-        #expect(sinceVerify)
+        #expect((checks[3].kind as? HTTPAssertion)?.json.map(\.key) == ["data.status"])
+        #expect((checks[2].kind as? LogAssertion)?.sinceVerify == true)
     }
 
     @Test(arguments: [
@@ -65,6 +64,15 @@ import Testing
     func reportsMistakes(body: String, message: String) {
         let found = errors(body).map(\.message)
         #expect(found.contains { $0.hasPrefix(message) }, "\(found)")
+    }
+
+    /// A keyword registered twice would be silently shadowed, and a synonym must name a real keyword.
+    @Test func everyBuiltInHasAKeywordOfItsOwn() {
+        let actions = BuiltIns.actions.map { $0.keyword }
+        let assertions = BuiltIns.assertions.map { $0.keyword }
+        #expect(Set(actions).count == actions.count && Set(assertions).count == assertions.count)
+        #expect(BuiltIns.vocabulary.synonyms.values.allSatisfy { actions.contains($0) || assertions.contains($0) })
+        #expect(BuiltIns.vocabulary.synonyms.keys.allSatisfy { !actions.contains($0) && !assertions.contains($0) || $0 == "command" })
     }
 
     @Test(arguments: [("512K", 512 * 1024), ("1024M", 1 << 30), ("2G", 2 << 30), ("100", 100), ("1.5G", nil), ("1GB", nil), ("", nil), ("0M", nil)])

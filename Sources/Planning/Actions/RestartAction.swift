@@ -1,0 +1,25 @@
+import RunbookModel
+import Wire
+
+/// `restart app`: restarts it through the supervisor and waits until it runs; there is nothing to undo.
+struct RestartAction: PlannableAction {
+    static let keyword = "restart"
+    static let synonyms = ["reboot", "bounce"]
+    static let signature = Signature(positional: [("app", .string)])
+
+    var app: Expr
+
+    init?(_ args: inout CheckedArguments) {
+        guard let app = args.positional(0) else { return nil }
+        self.app = app
+    }
+
+    func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedAction {
+        let adapter = try planner.needSupervisor(Self.keyword)
+        let app = try planner.text(self.app)
+        return PlannedAction(
+            keyword: Self.keyword, summary: "restart \(app.display)", guards: [],
+            operations: [.shell(ShellCommand(adapter.restart(app.value)), timeout: nil), planner.waitFor(app, adapter, running: true)], undo: [],
+            cleanup: [], appUndo: true, logs: planner.logs(app, adapter))
+    }
+}
