@@ -167,7 +167,7 @@ final class HostRunner: @unchecked Sendable {
                     } catch {
                         // A built-in action may have changed the host before failing: its guarded undo runs
                         // too. A `run` command's undo is for a command that completed: it does not.
-                        let guarded = action.keyword != "run"
+                        let guarded = action.undoesFailure
                         if action.effect && guarded {
                             ledger.record(CompletedAction(step: step.name, action: action, id: id, completed: false))
                         }

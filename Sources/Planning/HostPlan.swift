@@ -104,6 +104,13 @@ public struct PlannedAction: Sendable, Hashable, Encodable {
     public var logs: ShellCommand? = nil
     /// False for actions that change nothing (`wait_for`): they alone do not call for the rollback block.
     public var effect: Bool = true
+    /// A failed attempt is undone too: the built-in undos are guarded and put back whatever the action
+    /// reached. False for `run`, whose undo is for a command that completed. (Not in the plan's JSON.)
+    public var undoesFailure: Bool = true
+
+    enum CodingKeys: String, CodingKey {
+        case keyword, summary, guards, operations, undo, cleanup, appUndo, logs, effect
+    }
 
     /// The same action with every command it can send changed (its undo too, when `undo` is set).
     public func mapCommands(undo includeUndo: Bool, _ change: (HostCommand) -> HostCommand) -> PlannedAction {

@@ -66,6 +66,6 @@ struct RunAction: PlannableAction {
             keyword: Self.keyword,
             summary: userCommand.display.firstLine + (cwd.map { " (in \($0.display))" } ?? "") + (sudo ? " (sudo)" : ""), guards: guards,
             operations: [.shell(body, timeout: timeout, sudo: sudo)],
-            undo: undo.map { [.shell($0, timeout: timeout, sudo: sudo)] } ?? [], cleanup: [])
+            undo: undo.map { [.shell($0, timeout: timeout, sudo: sudo)] } ?? [], cleanup: [], undoesFailure: false)
     }
 }
