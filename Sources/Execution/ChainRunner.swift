@@ -154,12 +154,12 @@ extension HostRunner {
         }
         let action = actions[done]
         // As for a command sent alone: a `run` command's undo is for a command that completed.
-        if action.effect && action.keyword != "run" {
+        if action.effect && action.undoesFailure {
             ledger.record(CompletedAction(step: link.step, action: action, id: ids[done], completed: false))
         }
         if action.effect {
             records.append(WriteAheadRecord(id: ids[done], phase: .completion, work: .action, summary: action.summary, ok: false, message: message))
-            if action.keyword == "run" {
+            if !action.undoesFailure {
                 records.append(
                     WriteAheadRecord(
                         id: ids[done], phase: .completion, work: .undo, summary: action.summary, ok: true,
