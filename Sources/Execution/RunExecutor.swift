@@ -45,6 +45,14 @@ public struct RunSummary: Sendable {
     /// What stopped the rollout ("max_fail 0 exceeded: 1 of 3 hosts failed", "interrupted"), if anything.
     public var stoppedBy: String?
     public var duration: Double
+
+    public init(outcomes: [String: HostOutcome], order: [String], exitStatus: Int32, stoppedBy: String?, duration: Double) {
+        self.outcomes = outcomes
+        self.order = order
+        self.exitStatus = exitStatus
+        self.stoppedBy = stoppedBy
+        self.duration = duration
+    }
 }
 
 /// Hosts whose run has started and not finished: what a second Ctrl-C leaves in an unknown state.
@@ -177,7 +185,7 @@ public final class RunExecutor: Sendable {
 
     /// 0 all passed; 1 a host failed (and was rolled back or left); 3 a rollback failed or state is
     /// unknown; 4 the only failures are unreachable hosts (Ansible's 4, which it also gives when others failed).
-    static func exitStatus(_ results: [HostResult]) -> Int32 {
+    public static func exitStatus(_ results: [HostResult]) -> Int32 {
         if results.contains(where: { $0 == .rollbackFailed || $0 == .unknown }) { return 3 }
         if results.contains(where: { $0 == .failed || $0 == .rolledBack || $0 == .precheckFailed }) { return 1 }
         if results.contains(.unreachable) { return 4 }

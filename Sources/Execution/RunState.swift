@@ -86,4 +86,13 @@ public struct HostOutcome: Sendable {
     /// True once any action completed on the host (it was changed by this run).
     public var changed: Bool
     public var duration: Double
+
+    public init(host: String, result: HostResult, message: String?, left: [String], changed: Bool, duration: Double) {
+        self.host = host
+        self.result = result
+        self.message = message
+        self.left = left
+        self.changed = changed
+        self.duration = duration
+    }
 }

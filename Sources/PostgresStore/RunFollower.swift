@@ -44,19 +44,20 @@ public struct RunFollower: Sendable {
                 watcher.cancel()
                 ticker.cancel()
             }
-            var last: Int64 = 0
+            // One cursor per writer: a rollout's workers write one run in ranges of their own.
+            var cursors: [Int64: Int64] = [:]
             var quietSince = Date()
             wake.yield()
             for await _ in wakeups {
-                let events = try store.events(of: runID, after: last)
+                let events = try store.events(of: runID, after: cursors)
                 if !events.isEmpty { quietSince = Date() }
                 for event in events {
-                    last = event.seq
+                    cursors[event.seq >> 32] = event.seq
                     line(event.line)
                 }
                 if let status = try store.exitStatus(of: runID) {
                     // The run may have written its last events between the read above and its result.
-                    for event in try store.events(of: runID, after: last) { line(event.line) }
+                    for event in try store.events(of: runID, after: cursors) { line(event.line) }
                     return .finished(status)
                 }
                 // No result and no live lease for a TTL: the controller is gone.

@@ -71,6 +71,7 @@ public enum Schema {
                 // Fencing tokens only grow: a holder that lost its lease can tell, by its token, that it did.
                 "CREATE SEQUENCE runbook_fencing",
             ]),
+        Migration(version: 3, name: "rollouts shared by workers", statements: Rollouts.migration),
     ]
 
     /// The newest schema version this binary knows.

@@ -13,6 +13,13 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("C"), .customLong("check")], help: "Same as --dry-run (Ansible's check mode): print the plan.")
     var check = false
 
+    @Option(help: "Spread the rollout over N `runbook worker` processes (needs --state): save the plan, wait for them, follow it.")
+    var workers: Int?
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers takes a count of at least 1") }
+    }
+
     func run() async throws {
         // A saved plan is told from a runbook by its content: a JSON document with `schema_version`.
         let saved: SavedPlan?
@@ -28,6 +35,10 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         if dryRun || check {
             try PlanCommand.printPlan(options)
+            return
+        }
+        if let workers {
+            try await RolloutCoordinator(options: options, workers: workers).run()
             return
         }
         let plan = try options.makePlan()

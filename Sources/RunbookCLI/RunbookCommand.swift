@@ -24,7 +24,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         version: "runbook \(RunbookCommand.version)",
         subcommands: [
             ApplyCommand.self, PlanCommand.self, CheckCommand.self, GraphCommand.self, HostsCommand.self, ListCommand.self, UnlockCommand.self,
-            HistoryCommand.self, ShowCommand.self, RollbackCommand.self, LeasesCommand.self, WatchCommand.self,
+            HistoryCommand.self, ShowCommand.self, RollbackCommand.self, LeasesCommand.self, WatchCommand.self, WorkerCommand.self,
         ]
     )
 

@@ -30,7 +30,7 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
         #expect(try store.schemaVersion() == Schema.current)
         let name = String(url.split(separator: "/").last ?? "")
         // psql, not our own reader, says what is there.
-        #expect(try TestPostgres.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM runbook_migrations", database: name) == "1,2")
+        #expect(try TestPostgres.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM runbook_migrations", database: name) == "1,2,3")
         let tables = try TestPostgres.psql(
             "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'runbook_%'", database: name)
         #expect(tables == "runbook_entries,runbook_leases,runbook_migrations,runbook_runs")
@@ -66,7 +66,7 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
             _ = try PostgresStore(url: url, environment: ["PGPASSWORD": password], home: "/nonexistent")
             Issue.record("a newer schema was accepted")
         } catch {
-            #expect(error.description.contains("schema version 99, newer than this runbook knows (2)"))
+            #expect(error.description.contains("schema version 99, newer than this runbook knows (3)"))
         }
         #expect(try TestPostgres.psql("SELECT count(*) FROM runbook_migrations", database: name) == "3")
     }

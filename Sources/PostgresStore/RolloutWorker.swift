@@ -1,0 +1,133 @@
+import Foundation
+import RunEvents
+import StateStore
+
+/// Keeps a worker and its claims alive: a thread of its own renews them every `settings.heartbeat`
+/// seconds on its own connection. A claim it no longer holds (taken over after the worker was paused
+/// past the TTL) is told to `lost` with its token, so the host's run starts no new change.
+public final class ClaimKeeper: @unchecked Sendable {
+    private let store: PostgresStore
+    private let session: StoreSession
+    private let rollout: String
+    private let worker: String
+    private let condition = NSCondition()
+    private var tokens: Set<Int64> = []
+    private var stopped = false
+    private var running = true
+    private let lost: @Sendable (Int64, String) -> Void
+
+    public init(store: PostgresStore, rollout: String, worker: String, lost: @escaping @Sendable (Int64, String) -> Void) {
+        self.store = store
+        self.rollout = rollout
+        self.worker = worker
+        self.lost = lost
+        session = store.newSession()
+        let thread = Thread { [self] in loop() }
+        thread.name = "runbook.claim-heartbeat"
+        thread.start()
+    }
+
+    public func hold(_ token: Int64) { _ = condition.withLock { tokens.insert(token) } }
+    public func drop(_ token: Int64) { _ = condition.withLock { tokens.remove(token) } }
+
+    private func loop() {
+        while true {
+            let held = condition.withLock { () -> [Int64]? in
+                if !stopped { _ = condition.wait(until: Date().addingTimeInterval(store.settings.heartbeat)) }
+                return stopped ? nil : Array(tokens)
+            }
+            guard let held else { break }
+            do {
+                let gone = try store.renewClaims(rollout: rollout, worker: worker, tokens: held, using: session)
+                for token in gone where condition.withLock({ tokens.remove(token) != nil }) {
+                    lost(token, "the claim was taken over by another worker (this one did not renew it within the TTL)")
+                }
+            } catch {
+                let message = "cannot renew the claims: \(StoreError.from(error, at: store.location).description)"
+                for token in condition.withLock({ Array(tokens) }) { lost(token, message) }
+            }
+        }
+        condition.withLock {
+            running = false
+            condition.broadcast()
+        }
+        session.close()
+    }
+
+    public func stop() {
+        condition.withLock {
+            stopped = true
+            condition.broadcast()
+            while running { condition.wait() }
+        }
+    }
+}
+
+/// One claim's part of a rollout's run: the records and events of the host a worker runs under one
+/// claim go to the rollout's run with sequence numbers of their own (the claim's token times 2^32, up),
+/// so several workers write one run without clashing, and a host's later claim (a take-over) sorts
+/// after its earlier one. It has its own writer thread and connection.
+public final class RunSegment: StateStore, @unchecked Sendable {
+    public let runID: String
+    private let store: PostgresStore
+    private let writer: StoreWriter
+
+    public init(store: PostgresStore, runID: String, token: Int64, failed: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.runID = runID
+        writer = StoreWriter(store: store, runID: runID, firstSeq: token << 32, failed: failed)
+    }
+
+    public var failure: String? { writer.failure }
+
+    public func create(_ header: RunHeader) async throws(StateStoreError) {}
+
+    public func append(_ records: [WriteAheadRecord], to runID: String) async throws(StateStoreError) {
+        let bodies = records.compactMap { PostgresStore.text($0) }
+        guard bodies.count == records.count else { throw .unwritable("cannot encode a write-ahead record") }
+        guard let seq = writer.enqueue(.record, bodies) else { throw .unwritable(failure ?? "the state store failed") }
+        if let problem = await writer.durable(seq) { throw .unwritable(problem) }
+    }
+
+    public func append(events: [RunEvent], to runID: String) async throws(StateStoreError) {
+        writer.enqueue(.event, events.map(\.jsonLine))
+    }
+
+    /// Queues one event without waiting.
+    public func record(_ event: RunEvent) { writer.enqueue(.event, [event.jsonLine]) }
+
+    public func finish(_ runID: String, exitStatus: Int32, duration: Double) async throws(StateStoreError) {}
+
+    public func list(_ query: RunQuery) async throws(StateStoreError) -> [RunListing] { try await store.list(query) }
+
+    public func load(_ id: String) async throws(StateStoreError) -> StoredRun { try await store.load(id) }
+
+    public func prune(_ policy: RetentionPolicy) async throws(StateStoreError) -> [String] { [] }
+
+    /// Writes what is queued (at most the retry bound) and stops the writer.
+    public func close() -> String? {
+        let problem = writer.flush(within: store.settings.retry)
+        writer.close()
+        return problem
+    }
+}
+
+extension PostgresStore {
+    /// Events of a run after the cursors, one per writer (the sequence number divided by 2^32: the
+    /// run's controller is 0, each claim of a rollout its token); returns them in sequence order.
+    public func events(of runID: String, after cursors: [Int64: Int64]) throws -> [(seq: Int64, line: String)] {
+        let ranges = Array(cursors.keys)
+        let lasts = ranges.map { cursors[$0] ?? 0 }
+        return try session.retrying(for: settings.retry) { sql in
+            try sql.run(
+                """
+                SELECT e.seq, e.body FROM runbook_entries e LEFT JOIN unnest(\(ranges)::bigint[], \(lasts)::bigint[]) AS k(r, last) ON k.r = (e.seq >> 32)
+                WHERE e.run_id = \(runID) AND e.kind = 'event' AND e.seq > coalesce(k.last, -1) ORDER BY e.seq
+                """
+            ).map {
+                let (seq, line) = try $0.decode((Int64, String).self)
+                return (seq, line)
+            }
+        }
+    }
+}

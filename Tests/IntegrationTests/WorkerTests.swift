@@ -1,0 +1,220 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Many hosts from one sshd: it listens on one loopback port per host (each host is keyed by its
+/// port in the store, and has a folder of its own), so 30 hosts cost one server.
+struct PortFleet {
+    let server: TestSSHServer
+    let ports: [Int]
+    let dirs: [String]
+    let folder: String
+    let inventory: String
+    let sshConfig: String
+
+    init(_ count: Int, failing: Set<Int> = []) throws {
+        var ports: [Int] = []
+        while ports.count < count - 1 {
+            let port = freePort()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        server = try TestSSHServer(extraConfig: ports.map { "Port \($0)" })
+        self.ports = [server.port] + ports
+        dirs = try (0..<count).map { try workFolder("h\($0)") }
+        folder = try workFolder("rollout")
+        let key = try String(contentsOfFile: server.knownHosts, encoding: .utf8).split(separator: " ").dropFirst().joined(separator: " ")
+        var hosts = "[fleet]\n"
+        var known = ""
+        for (index, port) in self.ports.enumerated() {
+            hosts +=
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks fail=\(failing.contains(index) ? "yes" : "no")\n"
+            known += "[127.0.0.1]:\(port) \(key)"
+            if !key.hasSuffix("\n") { known += "\n" }
+            try "v1".write(toFile: "\(dirs[index])/config", atomically: true, encoding: .utf8)
+            try shell("chown \(server.user) '\(dirs[index])/config'")
+        }
+        inventory = "\(folder)/hosts.ini"
+        sshConfig = "\(folder)/ssh_config"
+        try hosts.write(toFile: inventory, atomically: true, encoding: .utf8)
+        try known.write(toFile: "\(folder)/known_hosts", atomically: true, encoding: .utf8)
+        try "Host *\n  UserKnownHostsFile \(folder)/known_hosts\n".write(toFile: sshConfig, atomically: true, encoding: .utf8)
+    }
+
+    /// The host's files but its locks, with their mode and bytes.
+    func snapshot(_ index: Int) -> [String: String] {
+        var result: [String: String] = [:]
+        let names = (FileManager.default.enumerator(atPath: dirs[index])?.allObjects as? [String]) ?? []
+        for name in names where !name.hasPrefix("locks") {
+            let path = "\(dirs[index])/\(name)"
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let bytes = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "(dir)"
+            result[name] = "\(String(info.st_mode, radix: 8)) \(bytes)"
+        }
+        return result
+    }
+
+    func unlocked(_ index: Int) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(dirs[index])/locks")) ?? []).allSatisfy { !$0.hasSuffix(".lock") }
+    }
+}
+
+/// Issue 16 item 4: one rollout spread over several `runbook worker` processes (each with a HOME of
+/// its own, as on other machines), on real sshd hosts and a real PostgreSQL.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct WorkerTests {
+    let runbook = """
+        runbook "spread" do
+          param :dir, type: :path, default: "/tmp"
+          param :fail, default: "no"
+          step :change do
+            run "printf v2 > #{dir}/config && touch #{dir}/marker", undo: "printf v1 > #{dir}/config && rm -f #{dir}/marker"
+          end
+          step :wait, after: :change do
+            run "sleep 1"
+          end
+          step :check, after: :wait do
+            run "test #{fail} != yes"
+          end
+        end
+        """
+
+    func environment(_ name: String, _ password: String) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = try workFolder("home-\(name)")
+        environment["PGPASSWORD"] = password
+        environment["RUNBOOK_LEASE_TTL"] = "2"
+        environment["RUNBOOK_LEASE_HEARTBEAT"] = "0.5"
+        environment["RUNBOOK_STATE_RETRY"] = "3"
+        environment.removeValue(forKey: "RUNBOOK_STATE")
+        return environment
+    }
+
+    func waitUntil(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    func rows(_ database: String) throws -> [String: (state: String, worker: String, attempts: Int, message: String)] {
+        let name = String(database.split(separator: "/").last ?? "")
+        let text = try TestPostgres.psql(
+            "SELECT host, state, coalesce(worker, ''), attempts, coalesce(message, '') FROM runbook_rollout_hosts ORDER BY position", database: name)
+        var result: [String: (String, String, Int, String)] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 5 else { continue }
+            result[fields[0]] = (fields[1], fields[2], Int(fields[3]) ?? 0, fields[4...].joined(separator: "|"))
+        }
+        return result
+    }
+
+    @Test func threeWorkersOneKilledMidRollout() async throws {
+        let fleet = try PortFleet(30, failing: [5])
+        try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let before = (0..<30).map(fleet.snapshot)
+        let workers = try ["wA", "wB", "wC"].map { name in
+            try BackgroundProcess(
+                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "2", "--name", name], log: "\(fleet.folder)/\(name).out",
+                output: true, environment: environment(name, database.password))
+        }
+        let apply = try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "3", "--canary", "1", "--serial", "10", "--max-fail", "5",
+            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        // wA is killed while it runs a host it has changed.
+        #expect(
+            try await waitUntil(90) {
+                ((try? rows(database.url)) ?? [:]).contains { host, row in
+                    row.state == "claimed" && row.worker == "wA" && host != "h0" && fleet.snapshot(Int(host.dropFirst()) ?? 0)["marker"] != nil
+                }
+            })
+        workers[0].stop(SIGKILL)
+        let status = apply.waitForExit()
+        let output = try String(contentsOfFile: "\(fleet.folder)/apply.out", encoding: .utf8)
+        #expect(workers[1].waitForExit() == 0)
+        #expect(workers[2].waitForExit() == 0)
+        let final = try rows(database.url)
+        let failed = final.values.filter { $0.state != "passed" }.count
+        // h5 fails and is rolled back; wA's hosts are taken over: rolled back, or run again when it never changed them.
+        #expect(status == 1, "\(output)")
+        #expect(failed >= 1 && failed <= 5, "\(final)")
+        #expect(final.values.contains { $0.attempts > 1 }, "\(final)")
+        #expect(final["h5"]?.state == "rolled_back")
+        for index in 0..<30 {
+            let row = try #require(final["h\(index)"])
+            #expect(row.state == "passed" || row.state == "rolled_back", "h\(index): \(row)")
+            var expected = before[index]
+            if row.state == "passed" {
+                expected["config"] = expected["config"]?.replacingOccurrences(of: " v1", with: " v2")
+                expected["marker"] = "100644 "
+            }
+            #expect(fleet.snapshot(index) == expected, "h\(index) \(row)")
+            #expect(fleet.unlocked(index), "h\(index)")
+        }
+        #expect(output.contains("worker wA registered") && output.contains("3 worker(s) registered"), "\(output)")
+        #expect(output.contains("h5    rolled back"), "\(output)")
+        // The rollout is one run in the store: `show` from another HOME lists every host's result.
+        let show = try runProcess([runbookBinary, "history", "--state", database.url], environment: environment("other", database.password))
+        #expect(show.stdout.contains("exit 1"), "\(show)")
+        let leases = try runProcess([runbookBinary, "leases", "--state", database.url], environment: environment("other", database.password))
+        #expect(leases.stdout.contains("no host is leased"), "\(leases)")
+    }
+
+    @Test func theBudgetStopsClaims() async throws {
+        let fleet = try PortFleet(6, failing: [0, 1])
+        try runbook.replacingOccurrences(of: "sleep 1", with: "true").write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let workers = try ["wA", "wB"].map { name in
+            try BackgroundProcess(
+                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", name], log: "\(fleet.folder)/\(name).out",
+                output: true, environment: environment(name, database.password))
+        }
+        let result = try runProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "2", "--serial", "2", "--max-fail", "1",
+            ], environment: environment("apply", database.password))
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdout.contains("max_fail 1 exceeded: 2 of 2 hosts failed"), "\(result.stdout)")
+        for worker in workers { #expect(worker.waitForExit() == 0) }
+        let final = try rows(database.url)
+        #expect(final["h0"]?.state == "rolled_back" && final["h1"]?.state == "rolled_back", "\(final)")
+        for index in 2..<6 {
+            #expect(final["h\(index)"]?.state == "pending", "\(final)")
+            #expect(fleet.snapshot(index)["marker"] == nil)
+        }
+    }
+
+    @Test func aWorkerRefusesAPlanItWouldNotSendAlike() async throws {
+        let fleet = try PortFleet(2)
+        try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let apply = try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "1",
+            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        #expect(try await waitUntil(60) { (try? TestPostgres.psql("SELECT count(*) FROM runbook_rollouts", database: String(database.url.split(separator: "/").last ?? ""))) == "1" })
+        // This worker's known_hosts trusts another key for the hosts: its digests differ.
+        try "[127.0.0.1]:\(fleet.ports[0]) ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5z4yZ1bI6b5mL2w9RpyjvW0gJq4y8lQY2x9Yf0x1aB\n".write(
+            toFile: "\(fleet.folder)/known_hosts", atomically: true, encoding: .utf8)
+        let refused = try runProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--name", "wX"], environment: environment("x", database.password))
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("h0: the host keys known_hosts trusts for it changed"), "\(refused.stderr)")
+        apply.stop(SIGINT)
+        _ = apply.waitForExit()
+        let output = try String(contentsOfFile: "\(fleet.folder)/apply.out", encoding: .utf8)
+        #expect(output.contains("worker wX refused the plan"), "\(output)")
+        #expect(fleet.snapshot(0)["marker"] == nil)
+    }
+}
