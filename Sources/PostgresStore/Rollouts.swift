@@ -144,7 +144,8 @@ extension PostgresStore {
     public func setRolloutState(_ rollout: String, _ state: String, stoppedBy: String? = nil) throws {
         try session.retrying(for: settings.retry) { sql in
             try sql.run(
-                "UPDATE runbook_rollouts SET state = \(state), stopped_by = coalesce(stopped_by, \(stoppedBy)) WHERE rollout_id = \(rollout) AND state <> 'done'")
+                "UPDATE runbook_rollouts SET state = \(state), stopped_by = coalesce(stopped_by, \(stoppedBy)) WHERE rollout_id = \(rollout) AND state <> 'done'"
+            )
         }
     }
 

@@ -79,7 +79,8 @@ struct RolloutCoordinator {
         }
         MainThread.onInterrupt {
             if stop.raise() == 1 {
-                writer.line("\ninterrupted: the workers claim no more hosts and finish the ones in flight (Ctrl-C again to stop following)", .result, to: .stderr)
+                writer.line(
+                    "\ninterrupted: the workers claim no more hosts and finish the ones in flight (Ctrl-C again to stop following)", .result, to: .stderr)
             } else {
                 writer.flush(within: 1)
                 _exit(3)
@@ -143,7 +144,6 @@ struct Follower {
         var started = false
         var announced = -1
         var hosts: [Rollouts.Host] = []
-        var stoppedBy: String?
         var lastProblem: String?
         var alone = Date()
         while true {
@@ -178,7 +178,6 @@ struct Follower {
                     announced = batch
                 }
                 let state = try store.rolloutState(rollout)
-                stoppedBy = state?.stoppedBy
                 if started, stop.graceful, state?.state == "running" {
                     try store.setRolloutState(rollout, "stopping", stoppedBy: stop.reason ?? "interrupted")
                 }

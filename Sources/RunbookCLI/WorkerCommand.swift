@@ -5,7 +5,6 @@ import Planning
 import PostgresStore
 import RunEvents
 import StateStore
-import Synchronization
 
 /// `runbook worker --state URL`: runs hosts of the rollouts `apply --workers N` saves in the shared
 /// store, with the plan's exact bytes (planned again here and compared by digest, as `apply PLAN`
@@ -118,18 +117,22 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 /// Set by SIGTERM: a worker claims no more hosts, finishes the ones it runs and exits.
-final class Terminated: Sendable {
-    private let flag = Atomic<Bool>(false)
-    private let source: DispatchSourceSignal
+final class Terminated: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private var source: DispatchSourceSignal?
 
     init() {
         signal(SIGTERM, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        source.setEventHandler { [flag] in flag.store(true, ordering: .sequentiallyConsistent) }
+        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        source.setEventHandler { [weak self] in self?.raise() }
         source.resume()
+        self.source = source
     }
 
-    var value: Bool { flag.load(ordering: .sequentiallyConsistent) }
+    private func raise() { lock.withLock { set = true } }
+
+    var value: Bool { lock.withLock { set } }
 }
 
 extension SavedPlan {

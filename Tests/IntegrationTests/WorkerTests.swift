@@ -203,7 +203,10 @@ struct PortFleet {
                 runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
                 database.url, "--workers", "1",
             ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
-        #expect(try await waitUntil(60) { (try? TestPostgres.psql("SELECT count(*) FROM runbook_rollouts", database: String(database.url.split(separator: "/").last ?? ""))) == "1" })
+        #expect(
+            try await waitUntil(60) {
+                (try? TestPostgres.psql("SELECT count(*) FROM runbook_rollouts", database: String(database.url.split(separator: "/").last ?? ""))) == "1"
+            })
         // This worker's known_hosts trusts another key for the hosts: its digests differ.
         try "[127.0.0.1]:\(fleet.ports[0]) ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5z4yZ1bI6b5mL2w9RpyjvW0gJq4y8lQY2x9Yf0x1aB\n".write(
             toFile: "\(fleet.folder)/known_hosts", atomically: true, encoding: .utf8)
