@@ -6,10 +6,11 @@ import Testing
     import Glibc
 #endif
 
-/// Many hosts from one sshd: it listens on one loopback port per host (each host is keyed by its
-/// port in the store, and has a folder of its own), so 30 hosts cost one server.
+/// Many hosts from few sshd processes: each listens on up to 15 loopback ports (sshd's limit is 16
+/// listening sockets), one per host (each host is keyed by its port in the store, and has a folder of
+/// its own), so 30 hosts cost two servers.
 struct PortFleet {
-    let server: TestSSHServer
+    let servers: [TestSSHServer]
     let ports: [Int]
     let dirs: [String]
     let folder: String
@@ -17,22 +18,31 @@ struct PortFleet {
     let sshConfig: String
 
     init(_ count: Int, failing: Set<Int> = []) throws {
-        var ports: [Int] = []
-        while ports.count < count - 1 {
-            let port = freePort()
-            if !ports.contains(port) { ports.append(port) }
+        var servers: [TestSSHServer] = []
+        var ports: [(port: Int, server: Int)] = []
+        var taken: Set<Int> = []
+        while ports.count < count {
+            var extra: [Int] = []
+            while extra.count < min(14, count - ports.count - 1) {
+                let port = freePort()
+                if taken.insert(port).inserted { extra.append(port) }
+            }
+            let server = try TestSSHServer(extraConfig: extra.map { "Port \($0)" })
+            servers.append(server)
+            ports += ([server.port] + extra).map { ($0, servers.count - 1) }
         }
-        server = try TestSSHServer(extraConfig: ports.map { "Port \($0)" })
-        self.ports = [server.port] + ports
+        self.servers = servers
+        self.ports = ports.map(\.port)
         dirs = try (0..<count).map { try workFolder("h\($0)") }
         folder = try workFolder("rollout")
-        let key = try String(contentsOfFile: server.knownHosts, encoding: .utf8).split(separator: " ").dropFirst().joined(separator: " ")
         var hosts = "[fleet]\n"
         var known = ""
-        for (index, port) in self.ports.enumerated() {
+        for (index, entry) in ports.enumerated() {
+            let server = servers[entry.server]
+            let key = try String(contentsOfFile: server.knownHosts, encoding: .utf8).split(separator: " ").dropFirst().joined(separator: " ")
             hosts +=
-                "h\(index) ansible_host=127.0.0.1 ansible_port=\(port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks fail=\(failing.contains(index) ? "yes" : "no")\n"
-            known += "[127.0.0.1]:\(port) \(key)"
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(entry.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks fail=\(failing.contains(index) ? "yes" : "no")\n"
+            known += "[127.0.0.1]:\(entry.port) \(key)"
             if !key.hasSuffix("\n") { known += "\n" }
             try "v1".write(toFile: "\(dirs[index])/config", atomically: true, encoding: .utf8)
             try shell("chown \(server.user) '\(dirs[index])/config'")
