@@ -30,7 +30,7 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         if let saved {
-            try await SavedPlans.apply(saved, path: options.file, given: options)
+            try await SavedPlans.apply(saved, path: options.file, given: options, workers: workers)
             return
         }
         if dryRun || check {

@@ -98,7 +98,8 @@ struct RolloutCoordinator {
         for host in end.hosts {
             let result = host.result.flatMap(HostResult.init(rawValue:)) ?? .notStarted
             outcomes[host.name] = HostOutcome(
-                host: host.name, result: result, message: host.message, left: [], changed: result != .notStarted, duration: 0)
+                host: host.name, result: result, message: host.message, left: [], changed: result != .notStarted,
+                duration: end.durations[host.name] ?? 0)
         }
         var status = RunExecutor.exitStatus(outcomes.values.map(\.result))
         if stop.interrupted && !outcomes.values.contains(where: \.changed) && status != 3 { status = 130 }
@@ -136,6 +137,8 @@ struct Follower {
     struct End {
         var hosts: [Rollouts.Host]
         var stoppedBy: String?
+        /// Each host's time on its worker, from its last result event.
+        var durations: [String: Double] = [:]
     }
 
     func follow(stop: StopSignal, canary: Bool) async -> End {
@@ -145,6 +148,12 @@ struct Follower {
         var announced = -1
         var hosts: [Rollouts.Host] = []
         var lastProblem: String?
+        var durations: [String: Double] = [:]
+        func relay(_ line: String) {
+            guard let event = try? RunEvent.decode(jsonLine: line) else { return }
+            if let host = event.host, case .hostFinished(_, _, _, let duration) = event.kind { durations[host, default: 0] += duration }
+            bus.emit(event)
+        }
         var alone = Date()
         while true {
             do {
@@ -170,7 +179,7 @@ struct Follower {
                 }
                 for event in try store.events(of: rollout, after: cursors) {
                     cursors[event.seq >> 32] = event.seq
-                    if let decoded = try? RunEvent.decode(jsonLine: event.line) { bus.emit(decoded) }
+                    relay(event.line)
                 }
                 hosts = try store.rolloutHosts(rollout)
                 for batch in 0..<batches.count where batch > announced && hosts.contains(where: { $0.batch == batch && $0.state != "pending" }) {
@@ -185,10 +194,8 @@ struct Follower {
                 let pending = hosts.contains { $0.state == "pending" }
                 if started && !claimed && (!pending || state?.state != "running") {
                     // The last events of the last hosts may land after their results.
-                    for event in try store.events(of: rollout, after: cursors) {
-                        if let decoded = try? RunEvent.decode(jsonLine: event.line) { bus.emit(decoded) }
-                    }
-                    return End(hosts: hosts, stoppedBy: try store.rolloutState(rollout)?.stoppedBy)
+                    for event in try store.events(of: rollout, after: cursors) { relay(event.line) }
+                    return End(hosts: hosts, stoppedBy: try store.rolloutState(rollout)?.stoppedBy, durations: durations)
                 }
                 if started, try store.workers(of: rollout).contains(where: { $0.alive && $0.refused == nil }) {
                     alone = Date()

@@ -56,17 +56,20 @@ enum SavedPlans {
     }
 
     /// Options a saved plan may be applied with; anything else would change what was reviewed.
-    static let allowed: Set<String> = ["--format", "--journal", "--no-journal", "--accept-new-host-keys", "--set", "-e", "--set-file", "--state"]
+    static let allowed: Set<String> = [
+        "--format", "--journal", "--no-journal", "--accept-new-host-keys", "--set", "-e", "--set-file", "--state", "--workers",
+    ]
 
     /// `apply PLAN`: plans again with the recorded arguments, run id and release; runs it only when
     /// every byte is the same as what was saved, and at most once.
-    static func apply(_ saved: SavedPlan, path: String, given: RunOptions) async throws {
+    /// With `workers`, the plan is run by that many `runbook worker` processes (RolloutCoordinator).
+    static func apply(_ saved: SavedPlan, path: String, given: RunOptions, workers: Int? = nil) async throws {
         let raw = Array(CommandLine.arguments.drop { $0 != "apply" }.dropFirst())
         for word in raw where word.hasPrefix("-") {
             let name = String(word.split(separator: "=", maxSplits: 1)[0])
             if !allowed.contains(name) {
                 Output.error(
-                    "error: \(name) cannot be given with a saved plan: it was fixed when the plan was made (allowed: --format, --journal, --accept-new-host-keys, --set for secret parameters)"
+                    "error: \(name) cannot be given with a saved plan: it was fixed when the plan was made (allowed: --format, --journal, --state, --workers, --accept-new-host-keys, --set for secret parameters)"
                 )
                 throw ExitStatus.usage
             }
@@ -111,6 +114,10 @@ enum SavedPlans {
             throw ExitStatus.usage
         }
         try markApplied(saved.runId, journal: options.journal, path: path)
+        if let workers {
+            try await RolloutCoordinator(options: options, workers: workers).run()
+            return
+        }
         try await ApplyRunner(options: options, plan: plan).run()
     }
 

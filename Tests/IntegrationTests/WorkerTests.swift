@@ -175,6 +175,10 @@ struct PortFleet {
         // The rollout is one run in the store: `show` from another HOME lists every host's result.
         let show = try runProcess([runbookBinary, "history", "--state", database.url], environment: environment("other", database.password))
         #expect(show.stdout.contains("exit 1"), "\(show)")
+        let runID = try #require(show.stdout.split(separator: " ").first.map(String.init))
+        let watched = try runProcess([runbookBinary, "watch", runID, "--state", database.url], environment: environment("other", database.password))
+        #expect(watched.status == 1, "\(watched)")
+        for index in 0..<30 { #expect(watched.stdout.contains("h\(index)  ✓ change"), "\(watched.stdout)") }
         let leases = try runProcess([runbookBinary, "leases", "--state", database.url], environment: environment("other", database.password))
         #expect(leases.stdout.contains("no host is leased"), "\(leases)")
     }
@@ -208,11 +212,16 @@ struct PortFleet {
         let fleet = try PortFleet(2)
         try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
-        let apply = try BackgroundProcess(
+        // A saved plan (`plan -o`) goes to workers as it is.
+        let planned = try runProcess(
             [
-                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
-                database.url, "--workers", "1",
-            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+                runbookBinary, "plan", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "-o",
+                "\(fleet.folder)/plan.json",
+            ], environment: environment("apply", database.password))
+        #expect(planned.status == 0, "\(planned)")
+        let apply = try BackgroundProcess(
+            [runbookBinary, "apply", "\(fleet.folder)/plan.json", "--state", database.url, "--workers", "1"], log: "\(fleet.folder)/apply.out",
+            output: true, environment: environment("apply", database.password))
         #expect(
             try await waitUntil(60) {
                 (try? TestPostgres.psql("SELECT count(*) FROM runbook_rollouts", database: String(database.url.split(separator: "/").last ?? ""))) == "1"
