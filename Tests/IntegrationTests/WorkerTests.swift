@@ -178,7 +178,10 @@ struct PortFleet {
         let runID = try #require(show.stdout.split(separator: " ").first.map(String.init))
         let watched = try runProcess([runbookBinary, "watch", runID, "--state", database.url], environment: environment("other", database.password))
         #expect(watched.status == 1, "\(watched)")
-        for index in 0..<30 { #expect(watched.stdout.contains("h\(index)  ✓ change"), "\(watched.stdout)") }
+        // Events are committed after the records: the killed worker's last ones may be lost, never a live worker's.
+        for index in 0..<30 where final["h\(index)"]?.state == "passed" {
+            #expect(watched.stdout.contains("h\(index)  ✓ check"), "\(watched.stdout)")
+        }
         let leases = try runProcess([runbookBinary, "leases", "--state", database.url], environment: environment("other", database.password))
         #expect(leases.stdout.contains("no host is leased"), "\(leases)")
     }
