@@ -33,14 +33,16 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
         #expect(try TestPostgres.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM runbook_migrations", database: name) == "1,2,3")
         let tables = try TestPostgres.psql(
             "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'runbook_%'", database: name)
-        #expect(tables == "runbook_entries,runbook_leases,runbook_migrations,runbook_runs")
+        #expect(
+            tables == "runbook_entries,runbook_leases,runbook_migrations,runbook_rollout_hosts,runbook_rollout_workers,runbook_rollouts,runbook_runs")
         // Opening again applies nothing.
         #expect(try store.migrate().isEmpty)
     }
 
     @Test func fromThePreviousVersionKeepsRuns() async throws {
-        let (old, url) = try freshStore(migrateTo: 1)
-        #expect(try old.schemaVersion() == 1)
+        // Version 2 (leases) is the one before the rollouts of version 3.
+        let (old, url) = try freshStore(migrateTo: 2)
+        #expect(try old.schemaVersion() == 2)
         try await old.create(header("20260101-000001-aaaa"))
         try await old.append(events: [RunEvent(.note("before the upgrade"))], to: "20260101-000001-aaaa")
         try await old.finish("20260101-000001-aaaa", exitStatus: 0, duration: 1)
@@ -48,7 +50,7 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
         let password = try TestPostgres.cluster().password
         let store = try PostgresStore(url: url, settings: StoreSettings(leaseTTL: 2), environment: ["PGPASSWORD": password], home: "/nonexistent")
         defer { store.close() }
-        #expect(try store.schemaVersion() == 2)
+        #expect(try store.schemaVersion() == Schema.current)
         let run = try await store.load("20260101-000001")
         #expect(run.exitStatus == 0)
         #expect(run.events.count == 1)
@@ -68,7 +70,7 @@ func header(_ runID: String, hosts: [String] = ["web1", "web2"]) -> RunHeader {
         } catch {
             #expect(error.description.contains("schema version 99, newer than this runbook knows (3)"))
         }
-        #expect(try TestPostgres.psql("SELECT count(*) FROM runbook_migrations", database: name) == "3")
+        #expect(try TestPostgres.psql("SELECT count(*) FROM runbook_migrations", database: name) == "4")
     }
 
     @Test func wrongPasswordIsSaidAtOnce() throws {
