@@ -13,7 +13,8 @@ public enum Rollouts {
             plan text NOT NULL,
             workers integer NOT NULL,
             pause double precision NOT NULL DEFAULT 0,
-            state text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'running', 'stopping', 'done')),
+            fleet boolean NOT NULL DEFAULT false,
+            state text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'running', 'stopping', 'finishing', 'done')),
             stopped_by text,
             created_at timestamptz NOT NULL DEFAULT now())
         """,
@@ -38,6 +39,7 @@ public enum Rollouts {
             token bigint,
             expires_at timestamptz,
             attempts integer NOT NULL DEFAULT 0,
+            finish text CHECK (finish IN ('rollback', 'cleanup')),
             result text,
             message text,
             finished_at timestamptz,
@@ -56,6 +58,8 @@ public enum Rollouts {
         /// The host's result (`HostResult`'s raw value) once it has one.
         public var result: String?
         public var message: String?
+        /// With `rollback: fleet`, what a passed host still needs once the rollout's fate is known.
+        public var finish: String?
     }
 
     /// A worker of a rollout.
@@ -72,6 +76,8 @@ public enum Rollouts {
         case run(host: String, token: Int64)
         /// A worker stopped renewing its claim on this host: put it back (or release it) under this token.
         case takeOver(host: String, token: Int64, from: String)
+        /// With `rollback: fleet`: roll this passed host back with the fleet, or remove what it moved aside.
+        case finish(host: String, token: Int64, rollback: Bool)
         /// Nothing to claim now (the batch is in flight, a pause runs, the rollout waits for workers).
         case wait
         /// Nothing more will be claimed: the rollout is over or stopping with nothing left in flight.
@@ -82,12 +88,13 @@ public enum Rollouts {
 extension PostgresStore {
     /// Saves a rollout: its plan, its hosts in order with their batch (0 is the canary batch when
     /// there is one), the workers it waits for and the pause between batches.
-    public func createRollout(id: String, plan: String, hosts: [(name: String, batch: Int)], workers: Int, pause: Double) throws {
+    public func createRollout(id: String, plan: String, hosts: [(name: String, batch: Int)], workers: Int, pause: Double, fleet: Bool) throws {
         let names = hosts.map(\.name)
         let batches = hosts.map(\.batch)
         try session.retrying(for: settings.retry) { sql in
             try sql.transaction {
-                try sql.run("INSERT INTO runbook_rollouts (rollout_id, plan, workers, pause) VALUES (\(id), \(plan), \(workers), \(pause))")
+                try sql.run(
+                    "INSERT INTO runbook_rollouts (rollout_id, plan, workers, pause, fleet) VALUES (\(id), \(plan), \(workers), \(pause), \(fleet))")
                 try sql.run(
                     """
                     INSERT INTO runbook_rollout_hosts (rollout_id, host, position, batch)
@@ -151,9 +158,11 @@ extension PostgresStore {
 
     public func rolloutHosts(_ rollout: String) throws -> [Rollouts.Host] {
         try session.retrying(for: settings.retry) { sql in
-            try sql.run("SELECT host, batch, state, worker, result, message FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) ORDER BY position").map {
-                let (name, batch, state, worker, result, message) = try $0.decode((String, Int, String, String?, String?, String?).self)
-                return Rollouts.Host(name: name, batch: batch, state: state, worker: worker, result: result, message: message)
+            try sql.run(
+                "SELECT host, batch, state, worker, result, message, finish FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) ORDER BY position"
+            ).map {
+                let (name, batch, state, worker, result, message, finish) = try $0.decode((String, Int, String, String?, String?, String?, String?).self)
+                return Rollouts.Host(name: name, batch: batch, state: state, worker: worker, result: result, message: message, finish: finish)
             }
         }
     }
@@ -170,19 +179,37 @@ extension PostgresStore {
         let ttl = settings.leaseTTL
         return try session.retrying(for: settings.retry) { sql in
             try sql.transaction { () throws -> Rollouts.Claim in
-                guard let row = try sql.run("SELECT state, pause FROM runbook_rollouts WHERE rollout_id = \(rollout) FOR UPDATE").first else { return .over }
-                let (state, pause) = try row.decode((String, Double).self)
+                guard let row = try sql.run("SELECT state, pause, fleet FROM runbook_rollouts WHERE rollout_id = \(rollout) FOR UPDATE").first else {
+                    return .over
+                }
+                let (state, pause, fleet) = try row.decode((String, Double, Bool).self)
+                // With rollback: fleet, passed hosts wait for the rollout's fate (cleanup or rollback): workers stay until it is done.
+                let idle: Rollouts.Claim = fleet ? .wait : .over
                 if state == "done" { return .over }
                 if state == "waiting" { return .wait }
                 if let stale = try sql.run(
                     """
-                    SELECT host, worker FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND state = 'claimed' AND expires_at <= now()
+                    SELECT host, worker, finish FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND state = 'claimed' AND expires_at <= now()
                     ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED
                     """
                 ).first {
-                    let (host, from) = try stale.decode((String, String?).self)
+                    let (host, from, finish) = try stale.decode((String, String?, String?).self)
                     let token = try take(sql, rollout: rollout, host: host, worker: worker, ttl: ttl)
+                    if let finish { return .finish(host: host, token: token, rollback: finish == "rollback") }
                     return .takeOver(host: host, token: token, from: from ?? "?")
+                }
+                if state == "finishing" {
+                    // Newest first, as one controller rolls a fleet back.
+                    guard
+                        let pick = try sql.run(
+                            """
+                            SELECT host, finish FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND state = 'passed' AND finish IS NOT NULL
+                            ORDER BY finished_at DESC, position DESC LIMIT 1 FOR UPDATE SKIP LOCKED
+                            """
+                        ).first
+                    else { return .wait }
+                    let (host, finish) = try pick.decode((String, String).self)
+                    return .finish(host: host, token: try take(sql, rollout: rollout, host: host, worker: worker, ttl: ttl), rollback: finish == "rollback")
                 }
                 guard
                     let counts = try sql.run(
@@ -194,13 +221,13 @@ extension PostgresStore {
                     ).first
                 else { return .over }
                 let (failed, done, claimed, current) = try counts.decode((Int, Int, Int, Int?).self)
-                guard let current, state == "running" else { return claimed > 0 ? .wait : .over }
+                guard let current, state == "running" else { return claimed > 0 ? .wait : idle }
                 let started =
                     try sql.run("SELECT count(*) FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND batch = \(current) AND state <> 'pending'")
                     .first?.decode(Int.self) ?? 0
                 if everyClaim || started == 0, let reason = stopReason(failed, done) {
                     try sql.run("UPDATE runbook_rollouts SET state = 'stopping', stopped_by = coalesce(stopped_by, \(reason)) WHERE rollout_id = \(rollout)")
-                    return claimed > 0 ? .wait : .over
+                    return claimed > 0 ? .wait : idle
                 }
                 if started == 0, current > 0, pause > 0 {
                     let waited =
@@ -244,12 +271,24 @@ extension PostgresStore {
         try session.retrying(for: settings.retry) { sql in
             !(try sql.run(
                 """
-                UPDATE runbook_rollout_hosts SET state = \(state), result = \(result), message = \(message),
+                UPDATE runbook_rollout_hosts SET state = \(state), result = coalesce(\(result), result), message = coalesce(\(message), message), finish = NULL,
                     finished_at = CASE WHEN \(state) = 'pending' THEN NULL ELSE now() END, expires_at = NULL,
                     worker = CASE WHEN \(state) = 'pending' THEN NULL ELSE worker END
                 WHERE rollout_id = \(rollout) AND host = \(host) AND token = \(token) AND state = 'claimed' RETURNING host
                 """
             ).isEmpty)
+        }
+    }
+
+    /// With `rollback: fleet`, once nothing more runs: every passed host is to be rolled back with the
+    /// fleet (`rollback`) or cleaned up, claimed by the workers newest first.
+    public func finishFleet(_ rollout: String, rollback: Bool) throws {
+        let finish = rollback ? "rollback" : "cleanup"
+        try session.retrying(for: settings.retry) { sql in
+            try sql.transaction {
+                try sql.run("UPDATE runbook_rollout_hosts SET finish = \(finish) WHERE rollout_id = \(rollout) AND state = 'passed'")
+                try sql.run("UPDATE runbook_rollouts SET state = 'finishing' WHERE rollout_id = \(rollout)")
+            }
         }
     }
 

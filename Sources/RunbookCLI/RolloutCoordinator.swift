@@ -24,10 +24,6 @@ struct RolloutCoordinator {
             throw ExitStatus.usage
         }
         let plan = try options.makePlan()
-        if plan.rollout.rollback == "fleet" && !options.noRollback {
-            Output.error("error: `rollback: fleet` is not supported with --workers yet: use --rollback host (or none)")
-            throw ExitStatus.usage
-        }
         let secrets = Set(plan.runbook.params.filter(\.secret).map(\.name))
         let text: String
         do {
@@ -60,7 +56,7 @@ struct RolloutCoordinator {
         do {
             try store.createRollout(
                 id: plan.runID, plan: text, hosts: plan.hosts.map { ($0.host, batchOf[$0.host] ?? 0) }, workers: workers,
-                pause: Double(plan.rollout.pause.milliseconds) / 1000)
+                pause: Double(plan.rollout.pause.milliseconds) / 1000, fleet: plan.rollout.rollback == "fleet" && !options.noRollback)
         } catch {
             SharedState.finish(leases, store: store, status: 0)
             Output.error("error: cannot save the rollout: \(error); nothing ran")
@@ -92,7 +88,9 @@ struct RolloutCoordinator {
         }
         own(RunEvent(.runStarted(runbook: plan.runbook.name, runID: plan.runID, hosts: plan.hosts.map(\.host), batches: plan.rollout.batches)))
         let start = Date()
-        let follower = Follower(store: store, rollout: plan.runID, wanted: workers, bus: bus, own: own, writer: writer, batches: plan.rollout.batches)
+        let follower = Follower(
+            store: store, rollout: plan.runID, wanted: workers, bus: bus, own: own, writer: writer, batches: plan.rollout.batches,
+            fleet: plan.rollout.rollback == "fleet" && !options.noRollback)
         let end = await follower.follow(stop: stop, canary: plan.rollout.canary > 0)
         var outcomes: [String: HostOutcome] = [:]
         for host in end.hosts {
@@ -133,6 +131,8 @@ struct Follower {
     let own: (RunEvent) -> Void
     let writer: OutputWriter
     let batches: [[String]]
+    /// `rollback: fleet`: passed hosts are finished (rolled back or cleaned up) once nothing more runs.
+    let fleet: Bool
 
     struct End {
         var hosts: [Rollouts.Host]
@@ -192,7 +192,16 @@ struct Follower {
                 }
                 let claimed = hosts.contains { $0.state == "claimed" }
                 let pending = hosts.contains { $0.state == "pending" }
-                if started && !claimed && (!pending || state?.state != "running") {
+                if started && !claimed && (!pending || state?.state != "running") && fleet && state?.state != "finishing"
+                    && hosts.contains(where: { $0.state == "passed" })
+                {
+                    // The fleet's fate is known: its passed hosts go back, or lose what they moved aside.
+                    let rollBack = state?.stoppedBy != nil || stop.graceful
+                    if rollBack { own(RunEvent(.note("rolling back every passed host with the fleet (\(state?.stoppedBy ?? stop.reason ?? "stopped"))"))) }
+                    try store.finishFleet(rollout, rollback: rollBack)
+                    continue
+                }
+                if started && !claimed && (!pending || state?.state != "running") && !hosts.contains(where: { $0.finish != nil }) {
                     // The last events of the last hosts may land after their results.
                     for event in try store.events(of: rollout, after: cursors) { relay(event.line) }
                     return End(hosts: hosts, stoppedBy: try store.rolloutState(rollout)?.stoppedBy, durations: durations)

@@ -75,18 +75,66 @@ struct RolloutService {
                 await takeOver(host, token: token, from: from, stop: stop)
                 keeper.drop(token)
                 stops.end(token)
+            case .finish(let host, let token, let rollback):
+                keeper.hold(token)
+                let stop = stops.start(token)
+                await finish(host, token: token, rollback: rollback, stop: stop)
+                keeper.drop(token)
+                stops.end(token)
             }
         }
         return nil
     }
 
     /// The plan cut down to one host in one batch, with the rollout's run id (its commands' bytes).
+    /// With `rollback: fleet` a failed host rolls back at once, as with one controller, and a passed
+    /// one keeps what it moved aside (its last command only releases the lock) until the rollout's
+    /// fate is known: then it is rolled back with the fleet, or cleaned up (`finish`).
     private func single(_ host: String) -> RunPlan {
         var one = plan
         one.hosts = plan.hosts.filter { $0.host == host }
         one.rollout.batches = [[host]]
         one.rollout.canary = 0
+        if plan.rollout.rollback == "fleet" {
+            one.rollout.rollback = "host"
+            for index in one.hosts.indices { one.hosts[index].finish = one.hosts[index].release }
+        }
         return one
+    }
+
+    /// A passed host of a `rollback: fleet` rollout, once its fate is known: rolled back from its
+    /// records, newest first across the fleet, or visited to remove what it moved aside (the planned
+    /// finish command: cleanup, then the lock's release).
+    private func finish(_ host: String, token: Int64, rollback: Bool, stop: StopSignal) async {
+        var items: [Outstanding] = []
+        if rollback {
+            do throws(StateStoreError) {
+                items = (WriteAhead.outstanding(try await store.load(plan.runID).records)[host] ?? []).filter { !$0.undo.isEmpty }
+            } catch {
+                Output.error("warning: \(host): cannot read its records (\(error.description)); its claim expires and another worker tries again")
+                return
+            }
+        }
+        var visit = plan
+        visit.hosts = plan.hosts.filter { $0.host == host }
+        visit.rollout.batches = [[host]]
+        visit.rollout.rollback = "host"
+        if !rollback {
+            for index in visit.hosts.indices { visit.hosts[index].release = visit.hosts[index].finish ?? visit.hosts[index].release }
+        }
+        let segment = RunSegment(store: store, runID: plan.runID, token: token) { problem in stop.halt(because: "the state store failed: \(problem)") }
+        let executor = RunExecutor(
+            plan: visit, factory: factory, options: ExecutionOptions(forks: 1), bus: bus(segment, recordResults: rollback), stop: stop, store: segment)
+        let summary = await executor.rollBackRecorded([host: items])
+        _ = segment.close()
+        let outcome = summary.outcomes[host]
+        guard rollback else {
+            report(host, token: token, result: .ok, message: nil)
+            return
+        }
+        let reason = (try? store.rolloutState(rollout))??.stoppedBy ?? "the rollout stopped"
+        let result: HostResult = outcome?.result == .rolledBack ? .rolledBack : .rollbackFailed
+        report(host, token: token, result: result, message: "rolled back with the fleet (\(reason))")
     }
 
     /// A bus whose host events go to the claim's segment of the rollout's run (the run's own start and

@@ -243,3 +243,73 @@ struct PortFleet {
         #expect(fleet.snapshot(0)["marker"] == nil)
     }
 }
+
+/// `rollback: fleet` over workers: passed hosts keep what they moved aside until the rollout's fate is
+/// known, then every one is rolled back with the fleet (a stopped rollout) or cleaned up.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct FleetWorkerTests {
+    func runbook(_ folder: String) throws -> String {
+        try "v2\n".write(toFile: "\(folder)/new-config", atomically: true, encoding: .utf8)
+        let text = """
+            runbook "fleet" do
+              param :dir, type: :path, default: "/tmp"
+              param :fail, default: "no"
+              step :change do
+                upload "\(folder)/new-config", to: "#{dir}/config"
+              end
+              step :check, after: :change do
+                run "test #{fail} != yes"
+              end
+            end
+            """
+        try text.write(toFile: "\(folder)/book.rb", atomically: true, encoding: .utf8)
+        return "\(folder)/book.rb"
+    }
+
+    func rollout(_ fleet: PortFleet, book: String, database: (url: String, password: String)) throws -> ProcessOutput {
+        let tests = WorkerTests()
+        let workers = try ["wA", "wB"].map { name in
+            try BackgroundProcess(
+                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", name], log: "\(fleet.folder)/\(name).out",
+                output: true, environment: tests.environment(name, database.password))
+        }
+        let result = try runProcess(
+            [
+                runbookBinary, "apply", book, "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state", database.url,
+                "--workers", "2", "--serial", "2", "--max-fail", "0", "--rollback", "fleet",
+            ], environment: tests.environment("apply", database.password))
+        for worker in workers { #expect(worker.waitForExit() == 0) }
+        return result
+    }
+
+    @Test func aStoppedRolloutRollsEveryPassedHostBack() async throws {
+        let fleet = try PortFleet(6, failing: [3])
+        let book = try runbook(fleet.folder)
+        let before = (0..<6).map(fleet.snapshot)
+        let database = try TestPostgres.database()
+        let result = try rollout(fleet, book: book, database: database)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdout.contains("rolling back every passed host with the fleet (max_fail 0 exceeded: 1 of 4 hosts failed)"), "\(result.stdout)")
+        let rows = try WorkerTests().rows(database.url)
+        for index in 0..<4 { #expect(rows["h\(index)"]?.state == "rolled_back", "\(rows)") }
+        #expect(rows["h0"]?.message.contains("rolled back with the fleet") == true, "\(rows)")
+        for index in 4..<6 { #expect(rows["h\(index)"]?.state == "pending", "\(rows)") }
+        for index in 0..<6 {
+            #expect(fleet.snapshot(index) == before[index], "h\(index)")
+            #expect(fleet.unlocked(index))
+        }
+    }
+
+    @Test func aPassedRolloutRemovesWhatItMovedAside() async throws {
+        let fleet = try PortFleet(4)
+        let book = try runbook(fleet.folder)
+        let database = try TestPostgres.database()
+        let result = try rollout(fleet, book: book, database: database)
+        #expect(result.status == 0, "\(result)")
+        for index in 0..<4 {
+            let files = fleet.snapshot(index)
+            #expect(files.keys.sorted() == ["config"], "h\(index): \(files)")
+            #expect(files["config"]?.hasSuffix(" v2\n") == true, "h\(index): \(files)")
+            #expect(fleet.unlocked(index))
+        }
+    }
+}
