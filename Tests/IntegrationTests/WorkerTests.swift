@@ -277,6 +277,7 @@ struct PortFleet {
                 runbookBinary, "apply", book, "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state", database.url,
                 "--workers", "2", "--serial", "2", "--max-fail", "0", "--rollback", "fleet",
             ], environment: tests.environment("apply", database.password))
+        try (result.stdout + result.stderr).write(toFile: "\(fleet.folder)/apply.out", atomically: true, encoding: .utf8)
         for worker in workers { #expect(worker.waitForExit() == 0) }
         return result
     }
