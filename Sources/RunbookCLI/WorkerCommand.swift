@@ -49,11 +49,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let me = name ?? "\(ProcessInfo.processInfo.hostName) (pid \(getpid()))"
         let terminated = Terminated()
         Output.print("worker \(me): waiting for rollouts in \(store.location)")
-        var refused: Set<String> = []
+        // Rollouts refused or served already: a served one may stay open a moment until its coordinator ends it.
+        var skipped: Set<String> = []
         while !terminated.value {
             let open: (id: String, plan: String)?
             do {
-                open = try store.openRollout(skipping: refused)
+                open = try store.openRollout(skipping: skipped)
             } catch {
                 Output.error("error: \(error)")
                 throw ExitStatus.failed
@@ -69,13 +70,14 @@ struct WorkerCommand: AsyncParsableCommand {
                 Output.error("error: rollout \(open.id): \(refusal.message); this worker refuses it")
                 try? store.register(worker: me, rollout: open.id, refused: refusal.message)
                 if once { throw ExitStatus.usage }
-                refused.insert(open.id)
+                skipped.insert(open.id)
                 continue
             }
             try await RolloutService(
                 store: store, rollout: open.id, plan: plan.0, rollback: !plan.1.noRollback, worker: me, forks: forks,
                 factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), terminated: terminated
             ).serve()
+            skipped.insert(open.id)
             if once { break }
         }
     }

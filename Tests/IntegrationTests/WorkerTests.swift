@@ -148,6 +148,14 @@ struct PortFleet {
                 }
             })
         workers[0].stop(SIGKILL)
+        // The rollout holds its hosts' leases: a controller outside it is refused at once.
+        let outside = try runProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url,
+            ], environment: environment("outside", database.password))
+        #expect(outside.status == 2, "\(outside)")
+        #expect(outside.stderr.contains("h29 is held by run "), "\(outside.stderr)")
         let status = apply.waitForExit()
         let output = try String(contentsOfFile: "\(fleet.folder)/apply.out", encoding: .utf8)
         #expect(workers[1].waitForExit() == 0)
@@ -209,6 +217,20 @@ struct PortFleet {
             #expect(final["h\(index)"]?.state == "pending", "\(final)")
             #expect(fleet.snapshot(index)["marker"] == nil)
         }
+    }
+
+    @Test func sigtermEndsAnIdleWorker() async throws {
+        let database = try TestPostgres.database()
+        let folder = try workFolder("idle")
+        let worker = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--name", "idle"], log: "\(folder)/worker.out", output: true,
+            environment: environment("idle", database.password))
+        #expect(
+            try await waitUntil(60) {
+                ((try? String(contentsOfFile: "\(folder)/worker.out", encoding: .utf8)) ?? "").contains("waiting for rollouts")
+            })
+        worker.signal(SIGTERM)
+        #expect(worker.waitForExit() == 0)
     }
 
     @Test func aWorkerRefusesAPlanItWouldNotSendAlike() async throws {
