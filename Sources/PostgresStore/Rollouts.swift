@@ -183,10 +183,20 @@ extension PostgresStore {
                     return .over
                 }
                 let (state, pause, fleet) = try row.decode((String, Double, Bool).self)
+                // The coordinator renews the rollout's host leases: without a live one it is gone, and nobody
+                // will decide the rollout's end: no new host is started (in-flight ones finish).
+                let live = try sql.run("SELECT count(*) FROM runbook_leases WHERE run_id = \(rollout) AND expires_at > now()").first?.decode(Int.self) ?? 0
+                if live == 0, state == "running" {
+                    try sql.run(
+                        """
+                        UPDATE runbook_rollouts SET state = 'stopping', stopped_by = coalesce(stopped_by, 'its coordinator stopped renewing the leases')
+                        WHERE rollout_id = \(rollout)
+                        """)
+                }
                 // With rollback: fleet, passed hosts wait for the rollout's fate (cleanup or rollback): workers stay until it is done.
-                let idle: Rollouts.Claim = fleet ? .wait : .over
+                let idle: Rollouts.Claim = fleet && live > 0 ? .wait : .over
                 if state == "done" { return .over }
-                if state == "waiting" { return .wait }
+                if state == "waiting" { return live > 0 ? .wait : .over }
                 if let stale = try sql.run(
                     """
                     SELECT host, worker, finish FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND state = 'claimed' AND expires_at <= now()
@@ -207,7 +217,7 @@ extension PostgresStore {
                             ORDER BY finished_at DESC, position DESC LIMIT 1 FOR UPDATE SKIP LOCKED
                             """
                         ).first
-                    else { return .wait }
+                    else { return live > 0 ? .wait : .over }
                     let (host, finish) = try pick.decode((String, String).self)
                     return .finish(host: host, token: try take(sql, rollout: rollout, host: host, worker: worker, ttl: ttl), rollback: finish == "rollback")
                 }
@@ -221,7 +231,7 @@ extension PostgresStore {
                     ).first
                 else { return .over }
                 let (failed, done, claimed, current) = try counts.decode((Int, Int, Int, Int?).self)
-                guard let current, state == "running" else { return claimed > 0 ? .wait : idle }
+                guard let current, state == "running", live > 0 else { return claimed > 0 ? .wait : idle }
                 let started =
                     try sql.run("SELECT count(*) FROM runbook_rollout_hosts WHERE rollout_id = \(rollout) AND batch = \(current) AND state <> 'pending'")
                     .first?.decode(Int.self) ?? 0

@@ -219,6 +219,30 @@ struct PortFleet {
         }
     }
 
+    @Test func aDeadCoordinatorStopsNewClaims() async throws {
+        let fleet = try PortFleet(4)
+        try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let worker = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "wA"], log: "\(fleet.folder)/wA.out",
+            output: true, environment: environment("wA", database.password))
+        let apply = try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "1", "--serial", "1",
+            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
+        apply.stop(SIGKILL)
+        // The host in flight finishes; after the leases' TTL no new host starts, and the worker is done.
+        #expect(worker.waitForExit() == 0)
+        let final = try rows(database.url)
+        #expect(final["h0"]?.state == "passed", "\(final)")
+        #expect(final["h3"]?.state == "pending", "\(final)")
+        #expect(fleet.snapshot(3)["marker"] == nil)
+        let name = String(database.url.split(separator: "/").last ?? "")
+        #expect(try TestPostgres.psql("SELECT stopped_by FROM runbook_rollouts", database: name) == "its coordinator stopped renewing the leases")
+    }
+
     @Test func sigtermEndsAnIdleWorker() async throws {
         let database = try TestPostgres.database()
         let folder = try workFolder("idle")
