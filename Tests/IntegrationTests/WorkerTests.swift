@@ -241,6 +241,17 @@ struct PortFleet {
         #expect(fleet.snapshot(3)["marker"] == nil)
         let name = String(database.url.split(separator: "/").last ?? "")
         #expect(try TestPostgres.psql("SELECT stopped_by FROM runbook_rollouts", database: name) == "its coordinator stopped renewing the leases")
+        // The rollout is a run like any other: its left hosts are repaired from anywhere.
+        let other = try environment("other", database.password)
+        let runID = try TestPostgres.psql("SELECT rollout_id FROM runbook_rollouts", database: name)
+        #expect(try runProcess([runbookBinary, "leases", "--state", database.url], environment: other).stdout.contains("left by run \(runID)"))
+        let passed = final.filter { $0.value.state == "passed" }.keys.sorted()
+        let refused = try runProcess([runbookBinary, "rollback", runID, "--state", database.url], environment: other)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("passed on \(passed.joined(separator: ", "))"), "\(refused)")
+        let rest = final.filter { $0.value.state != "passed" }.keys.sorted().joined(separator: ",")
+        let repaired = try runProcess([runbookBinary, "rollback", runID, "--hosts", rest, "--state", database.url], environment: other)
+        #expect(repaired.status == 0, "\(repaired)")
     }
 
     @Test func sigtermEndsAnIdleWorker() async throws {
