@@ -45,9 +45,10 @@ public struct LockPlan: Sendable, Hashable {
     /// writable by others without the sticky bit, or one owned by a user other than root and this one
     /// (the owner of a folder may rename anything in it, sticky or not). A folder someone else made
     /// first would otherwise let them steal the lock of a running run.
-    /// One `ls` reads the folder's mode and owner (this runs before every run: each process counts).
+    /// A sticky folder of this user's is safe as sh's own tests tell; only another's needs one `ls` for
+    /// its mode and owner (this runs before every run: each process counts).
     static let folderCheck = """
-        if [ -d "$d" ]; then set -f; set -- $(ls -ldn "$d"); set +f; u=$3; case $1 in d???????w[!tT]*) u=open;; esac; fi; if [ -d "$d" ] && { [ -h "$d" ] || [ "$u" = open ] || { [ "$u" != 0 ] && [ ! -O "$d" ]; }; }; then echo "the lock folder $d is not safe: $(ls -ld "$d" | awk '{print $1, "owner", $3}'); another user could remove locks in it: make it with \\`sudo install -d -m 1777 -o root $d\\`" >&2; exit 4; fi
+        if [ -d "$d" ]; then if [ -O "$d" ] && [ -k "$d" ] && [ ! -h "$d" ]; then u=mine; else set -f; set -- $(ls -ldn "$d"); set +f; u=$3; case $1 in d???????w[!tT]*) u=open;; esac; fi; fi; if [ -d "$d" ] && { [ -h "$d" ] || [ "$u" = open ] || { [ "$u" != 0 ] && [ "$u" != mine ] && [ ! -O "$d" ]; }; }; then echo "the lock folder $d is not safe: $(ls -ld "$d" | awk '{print $1, "owner", $3}'); another user could remove locks in it: make it with \\`sudo install -d -m 1777 -o root $d\\`" >&2; exit 4; fi
         """
 
     /// Takes the lock (exit 0, `acquired`), or prints the holder and exits 3; exit 4 when the folder is
