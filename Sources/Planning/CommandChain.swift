@@ -27,6 +27,10 @@ public struct CommandChain: Sendable, Hashable {
         return seen
     }
 
+    /// A chain's body is one argument of `sh -c` on the host, and Linux caps one argument at 128 KiB:
+    /// links are not joined past this (quoting grows them), so chaining never makes a command too long.
+    public static let maximumBody = 48 * 1024
+
     /// Starts every marker: a record separator (never in text a command means to print) and a name.
     public static let markerPrefix = "\u{1e}runbook-link "
 
@@ -36,32 +40,38 @@ public struct CommandChain: Sendable, Hashable {
     /// the last. A chain has two links at least.
     public static func chains(of steps: [PlannedStep], verifications: [PlannedVerification]) -> [CommandChain] {
         let names = Set(steps.map(\.name))
-        var dependents: [String: Int] = [:]
+        let byName = Dictionary(steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var dependents: [String: [String]] = [:]
         for step in steps {
-            for name in Set(step.after).intersection(names) { dependents[name, default: 0] += 1 }
+            for name in Set(step.after).intersection(names) { dependents[name, default: []].append(step.name) }
         }
-        for verification in verifications {
-            for name in Set(verification.after).intersection(names) { dependents[name, default: 0] += 1 }
-        }
+        let verified = Set(verifications.flatMap(\.after)).intersection(names)
         var chains: [CommandChain] = []
-        var current: [Link] = []
-        func close() {
-            if current.count >= 2 { chains.append(make(current)) }
-            current = []
-        }
-        for step in steps {
-            guard let links = links(of: step) else {
-                close()
-                continue
+        var taken: Set<String> = []
+        // In graph order, so a chain starts at its earliest step; then it follows the graph.
+        for step in steps where !taken.contains(step.name) {
+            guard var current = links(of: step), var size = Optional(bodySize(current)), size <= maximumBody else { continue }
+            var tail = step.name
+            var members = [tail]
+            while !verified.contains(tail), let next = dependents[tail], next.count == 1, let following = byName[next[0]],
+                Set(following.after).intersection(names) == [tail], !taken.contains(following.name), let links = links(of: following),
+                links[0].command.sudo == current[0].command.sudo, size + bodySize(links) <= maximumBody
+            {
+                current += links
+                size += bodySize(links)
+                tail = following.name
+                members.append(tail)
             }
-            if let previous = current.last {
-                let follows = Set(step.after).intersection(names) == [previous.step] && dependents[previous.step] == 1
-                if !follows || previous.command.sudo != links[0].command.sudo { close() }
-            }
-            current += links
+            guard current.count >= 2 else { continue }
+            chains.append(make(current))
+            taken.formUnion(members)
         }
-        close()
         return chains
+    }
+
+    /// About what links add to a chain's body (their markers' indices aside).
+    static func bodySize(_ links: [Link]) -> Int {
+        links.reduce(0) { $0 + script(of: $1, at: 0, last: false).script.utf8.count }
     }
 
     /// The step's commands as links, or nil when the step cannot be part of a chain.
@@ -80,22 +90,22 @@ public struct CommandChain: Sendable, Hashable {
 
     static func make(_ links: [Link]) -> CommandChain {
         var body = ShellCommand("")
-        for (index, link) in links.enumerated() {
-            let marker = "printf '\\036runbook-link \(index) %s\\n' $s"
-            body =
-                body
-                + ShellCommand(
-                    script: "sh -c " + ShellQuote.quote(link.command.body.script), display: "sh -c " + ShellQuote.quote(link.command.body.display),
-                    secrets: link.command.body.secrets)
-                + "; s=$?; \(marker); \(marker) >&2"
-            body = body + (index == links.count - 1 ? "; exit $s\n" : "; [ $s = 0 ] || exit $s\n")
-        }
+        for (index, link) in links.enumerated() { body = body + script(of: link, at: index, last: index == links.count - 1) }
         var requirements: [Requirement] = []
         for requirement in links.flatMap(\.command.requirements) where !requirements.contains(requirement) { requirements.append(requirement) }
         var command = HostCommand(body, sudo: links[0].command.sudo, requirements: requirements)
         // The lock's release rides on the host's last command: on the chain that ends with it.
         command.onSuccess = links.last?.command.onSuccess
         return CommandChain(links: links, command: command)
+    }
+
+    /// One link's part of the body: its command in a `sh -c` of its own, then its marker on both streams.
+    static func script(of link: Link, at index: Int, last: Bool) -> ShellCommand {
+        let marker = "printf '\\036runbook-link \(index) %s\\n' $s"
+        let own = ShellCommand(
+            script: "sh -c " + ShellQuote.quote(link.command.body.script), display: "sh -c " + ShellQuote.quote(link.command.body.display),
+            secrets: link.command.body.secrets)
+        return own + "; s=$?; \(marker); \(marker) >&2" + (last ? "; exit $s\n" : "; [ $s = 0 ] || exit $s\n")
     }
 
     /// A marker in a line of output: the text before it, the link's index and its status.

@@ -37,6 +37,13 @@ import Transport
         let timed =
             "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a, timeout: \"5s\" do\n  run \"echo b\"\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
         #expect(try await chains(timed) == [])
+        // A step declared between two that follow one another does not break their chain.
+        let between = "step :a do\n  run \"echo a\"\nend\nstep :x do\n  run \"echo x\"\nend\nstep :b, after: :a do\n  run \"echo b\"\nend\n"
+        #expect(try await chains(between) == [["a", "b"]])
+        // A chain stays far below Linux's 128 KiB for one argument: two 30 KB commands are sent apart.
+        let big = String(repeating: "x", count: 30_000)
+        let large = "step :a do\n  run \"echo \(big)\"\nend\nstep :b, after: :a do\n  run \"echo \(big)\"\nend\n"
+        #expect(try await chains(large) == [])
         let retried =
             "step :a do\n  run \"echo a\"\nend\nstep :b, after: :a, retries: 1 do\n  run \"echo b\"\nend\nstep :c, after: :b do\n  run \"echo c\"\nend\n"
         #expect(try await chains(retried) == [])
