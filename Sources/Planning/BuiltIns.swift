@@ -11,6 +11,22 @@ protocol PlannableAssertion: AssertionKind {
     func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedCheck
 }
 
+/// An action or assertion whose one argument is an app (`stop app`, `running app`): its signature
+/// and builder come from here.
+protocol AppSubject {
+    var app: Expr { get }
+    init(app: Expr)
+}
+
+extension AppSubject {
+    static var signature: Signature { Signature(positional: [("app", .string)]) }
+
+    init?(_ args: inout CheckedArguments) {
+        guard let app = args.positional(0) else { return nil }
+        self.init(app: app)
+    }
+}
+
 /// The built-in actions and assertions. Each is one file in Actions/ or Assertions/ (its signature,
 /// builder and renderer) and one line here (docs/architecture.md, "Adding an action").
 public enum BuiltIns {

@@ -2,17 +2,11 @@ import RunbookModel
 import Wire
 
 /// `remove app`: takes the app out of the supervisor, kept so that the undo can put it back.
-struct RemoveAction: PlannableAction {
+struct RemoveAction: PlannableAction, AppSubject {
     static let keyword = "remove"
     static let synonyms = ["delete", "rm", "destroy", "unregister", "disable"]
-    static let signature = Signature(positional: [("app", .string)])
 
     var app: Expr
-
-    init?(_ args: inout CheckedArguments) {
-        guard let app = args.positional(0) else { return nil }
-        self.app = app
-    }
 
     func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedAction {
         let adapter = try planner.needSupervisor(Self.keyword)

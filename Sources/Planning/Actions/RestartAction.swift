@@ -2,17 +2,11 @@ import RunbookModel
 import Wire
 
 /// `restart app`: restarts it through the supervisor and waits until it runs; there is nothing to undo.
-struct RestartAction: PlannableAction {
+struct RestartAction: PlannableAction, AppSubject {
     static let keyword = "restart"
     static let synonyms = ["reboot", "bounce"]
-    static let signature = Signature(positional: [("app", .string)])
 
     var app: Expr
-
-    init?(_ args: inout CheckedArguments) {
-        guard let app = args.positional(0) else { return nil }
-        self.app = app
-    }
 
     func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedAction {
         let adapter = try planner.needSupervisor(Self.keyword)

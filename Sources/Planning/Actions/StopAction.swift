@@ -2,17 +2,11 @@ import RunbookModel
 import Wire
 
 /// `stop app`: stops it through the supervisor and waits until it is down; the undo starts it again.
-struct StopAction: PlannableAction {
+struct StopAction: PlannableAction, AppSubject {
     static let keyword = "stop"
     static let synonyms = ["kill", "halt"]
-    static let signature = Signature(positional: [("app", .string)])
 
     var app: Expr
-
-    init?(_ args: inout CheckedArguments) {
-        guard let app = args.positional(0) else { return nil }
-        self.app = app
-    }
 
     func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedAction {
         let adapter = try planner.needSupervisor(Self.keyword)

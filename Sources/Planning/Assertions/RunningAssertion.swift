@@ -2,17 +2,11 @@ import RunbookModel
 import Wire
 
 /// `running app`: the supervisor reports the app running.
-struct RunningAssertion: PlannableAssertion {
+struct RunningAssertion: PlannableAssertion, AppSubject {
     static let keyword = "running"
     static let synonyms = ["online", "status", "alive", "up"]
-    static let signature = Signature(positional: [("app", .string)])
 
     var app: Expr
-
-    init?(_ args: inout CheckedArguments) {
-        guard let app = args.positional(0) else { return nil }
-        self.app = app
-    }
 
     func plan(_ planner: ActionPlanner) throws(ActionPlanner.Failure) -> PlannedCheck {
         let adapter = try planner.needSupervisor(Self.keyword)
