@@ -157,7 +157,7 @@ final class HostRunner: @unchecked Sendable {
                     let journaled = action.effect && context.journal != nil
                     if journaled, let journal = context.journal,
                         let problem = await journal.write(
-                            WriteAheadRecord(id: id, phase: .intent, work: .action, summary: action.summary, undo: action.undoCommands))
+                            WriteAheadRecord(id: id, phase: .intent, work: .action, summary: action.summary, undo: action.undoCommands, paths: action.paths))
                     {
                         throw OperationFailure(message: "not started: \(problem)")
                     }
@@ -375,6 +375,19 @@ final class HostRunner: @unchecked Sendable {
             for line in result.stdout.split(separator: "\n") where line.hasPrefix(HostBookends.cleanupFailedPrefix) {
                 guard let index = Int(line.dropFirst(HostBookends.cleanupFailedPrefix.count)), index < cleanups.count else { continue }
                 context.emit(.note("cleanup failed: `\(cleanups[index].display)`; the moved-aside copy is still there"))
+            }
+            for line in result.stdout.split(separator: "\n") {
+                if line == KeptBackups.keepFailed {
+                    context.emit(
+                        .note(
+                            "could not keep this run's backups (its cleanup script could not be written): they were removed; `runbook rollback` cannot put this host back"
+                        ))
+                } else if line.hasPrefix(KeptBackups.pruneFailed) {
+                    context.emit(
+                        .note(
+                            "could not remove the kept backups of run \(line.dropFirst(KeptBackups.pruneFailed.count)): its cleanup script failed; it is tried again at the next run's finish"
+                        ))
+                }
             }
             if result.exitStatus != 0 && lockTaken {
                 context.emit(.note("the host lock may still be held: \(result.reason)"))

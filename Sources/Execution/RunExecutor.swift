@@ -284,6 +284,7 @@ public final class RunExecutor: Sendable {
         let context = runner.context
         let start = Date()
         context.emit(.hostStarted)
+        if let key = context.transport.hostKey { context.emit(.hostKey(fingerprint: key)) }
         func finish(_ result: HostResult, _ message: String?, left: [String] = [], changed: Bool) -> (HostOutcome, HostRunner) {
             let duration = Date().timeIntervalSince(start)
             inFlight.finish(context.host)

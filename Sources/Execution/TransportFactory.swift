@@ -9,6 +9,8 @@ public struct TransportFactory: Sendable {
     public var agentSocket: String?
     public var passphrase: String?
     private let environment: [String: String]
+    /// Per host, the host key fingerprint it must present (`rollback RUN`: the one its run recorded).
+    public var expectedHostKeys: [String: String] = [:]
     /// Makes every host's transport instead (the dry-run printer, tests).
     public var override: (@Sendable (String) -> any Transport)?
 
@@ -28,6 +30,7 @@ public struct TransportFactory: Sendable {
 
     func settings(host: String, connection: HostConnection) -> SSHSettings {
         var settings = plain(name: host, connection: connection)
+        settings.expectedHostKey = expectedHostKeys[host]
         if let problem = connection.jumpProblem {
             settings.jump = .invalid(problem)
             return settings

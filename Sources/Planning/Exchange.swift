@@ -102,7 +102,13 @@ extension HostPlan {
             }
         }
         if let finish {
-            out.append(Exchange(phase: .finish, what: "remove what was moved aside; release the lock", when: "if the host passed", command: finish))
+            let what =
+                keptBackups.map { kept in
+                    kept.count > 0
+                        ? "keep what was moved aside (the newest \(kept.count) runs' backups stay); prune older runs' backups; release the lock"
+                        : "remove what was moved aside and older runs' kept backups; release the lock"
+                } ?? "remove what was moved aside; release the lock"
+            out.append(Exchange(phase: .finish, what: what, when: "if the host passed", command: finish))
         }
         if let release {
             let when = releaseRides ? "if the host failed, or its last command did not run" : "if the host failed"

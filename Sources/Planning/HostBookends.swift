@@ -18,11 +18,21 @@ public enum HostBookends {
     /// Prefix of the line the finish command prints for each cleanup that failed (then its index).
     public static let cleanupFailedPrefix = "cleanup-failed "
 
-    /// Removes what the run moved aside (every cleanup is harmless when its action never ran), then
-    /// releases the lock.
-    public static func finish(lock: LockPlan?, cleanup: [ShellCommand]) -> HostCommand? {
-        var parts = cleanup.enumerated().map { index, command in
+    /// After a pass: keeps what the run moved aside (its cleanup script is written to the host's
+    /// kept folder, see `KeptBackups`) and prunes the backups of older runs, or, with a count of 0
+    /// (or when the script cannot be written), removes them at once (every cleanup is harmless when
+    /// its action never ran); then releases the lock.
+    public static func finish(lock: LockPlan?, cleanup: [ShellCommand], kept: KeptBackups? = nil) -> HostCommand? {
+        let remove = cleanup.enumerated().map { index, command in
             "( " + command + " ) || echo " + cleanupFailedPrefix + String(index)
+        }
+        var parts: [ShellCommand] = remove
+        if let kept, !cleanup.isEmpty {
+            if kept.count > 0 {
+                let fallback = remove.reduce(ShellCommand("echo " + KeptBackups.keepFailed)) { $0 + "; " + $1 }
+                parts = [kept.keep(cleanup) + " || { " + fallback + "; }"]
+            }
+            parts.append(kept.prune)
         }
         if let lock { parts.append(lock.release) }
         guard !parts.isEmpty else { return nil }

@@ -95,7 +95,8 @@ public struct PlannedAction: Sendable, Hashable, Encodable {
     public var operations: [Operation]
     /// The automatic undo, run when the host rolls back after this action completed.
     public var undo: [Operation]
-    /// Run once the host's run has passed verification (removes what was moved aside).
+    /// Removes what was moved aside: kept in a script when the host passed, run when a later run
+    /// prunes (see `KeptBackups`).
     public var cleanup: [ShellCommand]
     /// The undo acts on a running app (start, stop, reload...): it runs after the host's file undos,
     /// so the app comes back with its files already restored.
@@ -107,6 +108,9 @@ public struct PlannedAction: Sendable, Hashable, Encodable {
     /// A failed attempt is undone too: the built-in undos are guarded and put back whatever the action
     /// reached. False for `run`, whose undo is for a command that completed. (Not in the plan's JSON.)
     public var undoesFailure: Bool = true
+    /// The paths the action changes (journaled with its intent: a rollback of an older run refuses
+    /// to put back a path a later run changed).
+    public var paths: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case keyword, summary, guards, operations, undo, cleanup, appUndo, logs, effect
@@ -297,6 +301,8 @@ public struct HostPlan: Sendable, Hashable {
     public var start: HostCommand?
     /// The last command after a pass: removes what was moved aside and releases the lock.
     public var finish: HostCommand?
+    /// Where a passed run keeps its backups' cleanup script (nil: the host's actions keep nothing).
+    public var keptBackups: KeptBackups? = nil
     /// The last command after a failure (or with nothing to clean): releases the lock.
     public var release: HostCommand?
     /// True when the last step's last command releases the lock once it succeeded (no finish then).

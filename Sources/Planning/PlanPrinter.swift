@@ -121,7 +121,12 @@ public enum PlanPrinter {
         if host.finish != nil || host.release != nil {
             let cleanups = host.steps.flatMap(\.actions).flatMap(\.cleanup).count
             out.append(
-                "  last: " + (cleanups > 0 ? "remove the \(cleanups) moved-aside cop\(cleanups == 1 ? "y" : "ies") once passed; " : "")
+                "  last: "
+                    + (cleanups == 0
+                        ? ""
+                        : (host.keptBackups?.count ?? 0) > 0
+                            ? "keep the \(cleanups) moved-aside cop\(cleanups == 1 ? "y" : "ies") once passed (the newest \(host.keptBackups?.count ?? 0) runs' stay; older ones are removed); "
+                            : "remove the \(cleanups) moved-aside cop\(cleanups == 1 ? "y" : "ies") once passed; ")
                     + (host.release != nil ? "release the lock" : ""))
         }
         return out.map(redactor.redact)

@@ -274,7 +274,10 @@ public struct Planner: Sendable {
             let checks = (verifications + (precheck.map { [$0] } ?? [])).flatMap(\.checks)
             let requirements = Set(actions.flatMap(\.requirements)).union(checks.flatMap(\.commands).flatMap(\.requirements))
             plan.start = HostBookends.start(lock: lock, requirements: requirements)
-            plan.finish = HostBookends.finish(lock: lock, cleanup: steps.flatMap(\.actions).flatMap(\.cleanup))
+            let cleanup = steps.flatMap(\.actions).flatMap(\.cleanup)
+            let kept = try Self.keptBackups(host, runID: runID)
+            if !cleanup.isEmpty { plan.keptBackups = kept }
+            plan.finish = HostBookends.finish(lock: lock, cleanup: cleanup, kept: kept)
             plan.release = HostBookends.release(lock: lock)
             // With rollback: :fleet a passed host may still roll back: it keeps its lock to the end.
             let fleet = rollout.applied(to: runbook.rollout).rollback == .fleet
@@ -292,6 +295,22 @@ public struct Planner: Sendable {
         } catch {
             return .failure(PlanningError(["\(error)"]))
         }
+    }
+
+    /// `runbook_keep_backups` (a count, 0 or more) and `runbook_backups_dir` of a host.
+    static func keptBackups(_ host: SelectedHost, runID: String) throws(ActionPlanner.Failure) -> KeptBackups {
+        var count = KeptBackups.defaultCount
+        if let value = host.variables[KeptBackups.countVariable]?.description {
+            guard let parsed = Int(value.trimmingCharacters(in: .whitespaces)), parsed >= 0, parsed <= 1000 else {
+                throw ActionPlanner.Failure(message: "the inventory variable `\(KeptBackups.countVariable)` is `\(value)`; it must be a count from 0 to 1000")
+            }
+            count = parsed
+        }
+        let folder = host.variables[KeptBackups.folderVariable]?.description
+        if let folder, folder.isEmpty || folder.contains("\n") || folder.contains("\0") {
+            throw ActionPlanner.Failure(message: "the inventory variable `\(KeptBackups.folderVariable)` must be a path")
+        }
+        return KeptBackups(folder: folder, host: host.name, runID: runID, count: count)
     }
 
     static func withSudo(_ command: HostCommand) -> HostCommand {

@@ -15,11 +15,12 @@ extension RunEvent: Codable {
         case leftToDo = "left_to_do"
         case results
         case stoppedBy = "stopped_by"
+        case fingerprint
     }
 
     /// Every value of `event`, in the order of `Kind`'s cases.
     public static let eventNames = [
-        "run_started", "batch_started", "host_started", "step_started", "step_skipped", "action_skipped", "action_completed", "step_finished",
+        "run_started", "batch_started", "host_started", "host_key", "step_started", "step_skipped", "action_skipped", "action_completed", "step_finished",
         "output", "verify_started", "assertion", "undo", "host_finished", "run_finished", "note",
     ]
 
@@ -29,6 +30,7 @@ extension RunEvent: Codable {
         case .runStarted: "run_started"
         case .batchStarted: "batch_started"
         case .hostStarted: "host_started"
+        case .hostKey: "host_key"
         case .stepStarted: "step_started"
         case .stepSkipped: "step_skipped"
         case .actionSkipped: "action_skipped"
@@ -65,6 +67,7 @@ extension RunEvent: Codable {
             try c.encode(hosts, forKey: .hosts)
             try c.encode(canary, forKey: .canary)
         case .hostStarted: break
+        case .hostKey(let fingerprint): try c.encode(fingerprint, forKey: .fingerprint)
         case .stepStarted(let step, let attempt):
             try c.encode(step, forKey: .step)
             try c.encode(attempt, forKey: .attempt)
@@ -139,6 +142,7 @@ extension RunEvent: Codable {
                 index: try c.decode(Int.self, forKey: .batch), hosts: try c.decode([String].self, forKey: .hosts),
                 canary: try c.decode(Bool.self, forKey: .canary))
         case "host_started": kind = .hostStarted
+        case "host_key": kind = .hostKey(fingerprint: try c.decode(String.self, forKey: .fingerprint))
         case "step_started": kind = .stepStarted(step: try c.decode(String.self, forKey: .step), attempt: try c.decode(Int.self, forKey: .attempt))
         case "step_skipped": kind = .stepSkipped(step: try c.decode(String.self, forKey: .step), reason: try c.decode(String.self, forKey: .reason))
         case "action_skipped":

@@ -31,6 +31,9 @@ public struct RunEvent: Sendable, Equatable {
         case runStarted(runbook: String, runID: String, hosts: [String], batches: [[String]])
         case batchStarted(index: Int, hosts: [String], canary: Bool)
         case hostStarted
+        /// The SHA256 fingerprint of the key the host presented when the run connected (`rollback RUN`
+        /// refuses a host that presents another).
+        case hostKey(fingerprint: String)
         case stepStarted(step: String, attempt: Int)
         case stepSkipped(step: String, reason: String)
         case actionSkipped(step: String, action: String, reason: String)

@@ -78,6 +78,7 @@ struct LiveView {
             started = event.time
             connecting = true
         case .batchStarted: connecting = false
+        case .hostKey: break
         case .hostStarted:
             connecting = false
             state[name] = Host(since: event.time)

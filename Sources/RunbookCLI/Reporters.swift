@@ -62,7 +62,7 @@ final class TextReporter: @unchecked Sendable {
                     "run \(runID): \(runbook) on \(hosts.count) host\(hosts.count == 1 ? "" : "s")" + (batches.count > 1 ? " in \(batches.count) batches" : ""))
             case .batchStarted(let index, let hosts, let canary):
                 log(event, palette.paint("── batch \(index)\(canary ? " (canary)" : ""): \(hosts.joined(separator: ", "))", .cyan))
-            case .hostStarted: break
+            case .hostStarted, .hostKey: break
             case .stepStarted(let step, let attempt):
                 if !live { log(event, "\(name)  ▶ \(step)" + (attempt > 1 ? " (attempt \(attempt))" : ""), .progress) }
             case .stepSkipped(let step, let reason):

@@ -59,21 +59,18 @@ struct RollbackCommand: AsyncParsableCommand {
             try SharedState.clearLeft(header, hosts: wanted, options: journalOption)
             return
         }
-        // The backups of a passed host were removed after its verification: its undos would find nothing.
-        let passed = passedHosts(record).intersection(outstanding.keys)
-        if !passed.isEmpty {
-            Output.error(
-                "error: run \(header.runID) passed on \(passed.sorted().joined(separator: ", ")) and removed what it had moved aside there: those hosts cannot be put back from this run; nothing was changed"
-            )
-            throw ExitStatus.usage
-        }
         let plan = try replan(header)
         try check(plan, against: header, outstanding: outstanding)
+        try await RollbackGuards.refuseLaterChanges(record, outstanding: outstanding, store: journalOption.store(), place: journalOption.place())
         if dryRun {
             printUndos(plan, outstanding: outstanding)
             return
         }
-        try await execute(plan, header: header, outstanding: outstanding)
+        var factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
+        factory.expectedHostKeys = RollbackGuards.recordedHostKeys(record)
+        factory.preparePassphrases(for: plan.hosts.filter { outstanding[$0.host] != nil }.map(\.connection))
+        try await RollbackGuards.preflight(plan, runID: header.runID, outstanding: outstanding, passed: passedHosts(record), factory: factory)
+        try await execute(plan, header: header, outstanding: outstanding, factory: factory)
     }
 
     /// Hosts of a run without a result: a dead controller may have left its lock there.
@@ -184,7 +181,7 @@ struct RollbackCommand: AsyncParsableCommand {
         }
     }
 
-    func execute(_ plan: RunPlan, header: RunHeader, outstanding: [String: [Outstanding]]) async throws {
+    func execute(_ plan: RunPlan, header: RunHeader, outstanding: [String: [Outstanding]], factory: TransportFactory) async throws {
         let bus = EventBus()
         let json = format == .json
         let palette = Palette.resolve(color, json: json, terminal: Output.isTerminal, environment: ProcessInfo.processInfo.environment)
@@ -221,8 +218,6 @@ struct RollbackCommand: AsyncParsableCommand {
             text.attach(to: bus)
             reporter = text
         }
-        let factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
-        factory.preparePassphrases(for: plan.hosts.map(\.connection))
         let executor = RunExecutor(plan: plan, factory: factory, options: ExecutionOptions(), bus: bus, store: journal)
         let summary = await executor.rollBackRecorded(outstanding)
         if let reporter {

@@ -184,10 +184,13 @@ public struct WriteAheadRecord: Codable, Sendable, Equatable {
     public var ok: Bool?
     public var message: String?
     public var time: Date
+    /// On an action's intent: the paths it changes, so a rollback of an older run can tell that this
+    /// run changed them since (absent in records written before it existed).
+    public var paths: [String]?
 
     public init(
         id: ActionID, phase: Phase, work: Work, summary: String, undo: [HostCommand] = [], ok: Bool? = nil, message: String? = nil,
-        time: Date = Date()
+        time: Date = Date(), paths: [String]? = nil
     ) {
         self.id = id
         self.phase = phase
@@ -197,6 +200,7 @@ public struct WriteAheadRecord: Codable, Sendable, Equatable {
         self.ok = ok
         self.message = message
         self.time = time
+        self.paths = paths.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

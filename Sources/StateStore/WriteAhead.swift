@@ -10,6 +10,8 @@ public struct Outstanding: Sendable, Equatable {
     /// False when the intent has no completion (the controller died, or the action failed half way):
     /// the action may be done in part, so only a guarded undo may run.
     public var completed: Bool
+    /// The paths the action changes, as its intent recorded them.
+    public var paths: [String] = []
 }
 
 /// What every store agrees on about write-ahead records, so the local journal and a shared store
@@ -28,7 +30,7 @@ public enum WriteAhead {
             switch (record.work, record.phase) {
             case (.action, .intent):
                 position[key] = offset
-                items[key] = Outstanding(id: record.id, summary: record.summary, undo: record.undo, completed: false)
+                items[key] = Outstanding(id: record.id, summary: record.summary, undo: record.undo, completed: false, paths: record.paths ?? [])
             case (.action, .completion):
                 position[key] = offset
                 if record.ok == true { items[key]?.completed = true }

@@ -105,11 +105,16 @@ public protocol Transport: Sendable {
     func close() async
     /// Opens the connection again when it died; nothing otherwise.
     func reconnectIfDropped() async throws(TransportError)
+    /// The fingerprint of the host key the connection accepted (`SHA256:…`); nil without SSH.
+    var hostKey: String? { get }
 }
 
 extension Transport {
     /// Local and printer transports have no connection to lose.
     public func reconnectIfDropped() async throws(TransportError) {}
+
+    /// The fingerprint of the host key the connection accepted (`SHA256:…`); nil without SSH.
+    public var hostKey: String? { nil }
 
     /// Renders a planned command with the host's secret values and sends it: the one seam to a host.
     public func run(_ command: HostCommand, secrets: [String: String], inputs: [String: String] = [:], output: OutputHandler? = nil)

@@ -24,6 +24,6 @@ struct CleanCacheAction: PlannableAction {
             keyword: Self.keyword, summary: "move \(path.display) aside to \(aside.display)", guards: [],
             operations: [.shell("if [ -e " + p + " ] && [ ! -e " + a + " ]; then mv -T " + p + " " + a + "; fi", timeout: nil)],
             undo: [.shell("if [ -e " + a + " ]; then rm -rf " + p + " && mv -T " + a + " " + p + "; fi", timeout: nil)],
-            cleanup: ["rm -rf " + a])
+            cleanup: ["rm -rf " + a], paths: [path.value])
     }
 }

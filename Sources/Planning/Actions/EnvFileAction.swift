@@ -75,7 +75,8 @@ struct EnvFileAction: PlannableAction {
         let changes = set.map { "\($0.key)" }.map { "set \($0)" } + dropped.map { "unset \($0)" }
         return PlannedAction(
             keyword: Self.keyword, summary: "edit \(path.display): " + changes.joined(separator: ", "), guards: [],
-            operations: [.shell(edit, timeout: nil)], undo: [.shell(undo, timeout: nil)], cleanup: ["rm -f " + backup + " " + none])
+            operations: [.shell(edit, timeout: nil)], undo: [.shell(undo, timeout: nil)], cleanup: ["rm -f " + backup + " " + none],
+            paths: [path.value])
     }
 
     static func isVariableName(_ name: String) -> Bool {

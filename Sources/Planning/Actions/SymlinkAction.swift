@@ -39,6 +39,6 @@ struct SymlinkAction: PlannableAction {
                         + " && mv -T " + temporary + " " + l + " && rm -f " + state + "; elif [ -e " + none + " ]; then rm -f " + l + " " + none
                         + "; fi", timeout: nil)
             ],
-            cleanup: ["rm -f " + state + " " + none])
+            cleanup: ["rm -f " + state + " " + none], paths: [link.value])
     }
 }

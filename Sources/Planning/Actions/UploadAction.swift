@@ -52,6 +52,6 @@ struct UploadAction: PlannableAction {
                     "rm -f " + t + " " + copy + "; if [ -e " + backup + " ]; then if [ " + backup + " -ef " + d + " ]; then rm -f " + backup
                         + "; else mv -f " + backup + " " + d + "; fi; elif [ -e " + none + " ]; then rm -f " + d + " " + none + "; fi", timeout: nil)
             ],
-            cleanup: ["rm -f " + backup + " " + none])
+            cleanup: ["rm -f " + backup + " " + none], paths: [destination.value])
     }
 }

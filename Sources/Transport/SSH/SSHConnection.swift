@@ -43,12 +43,16 @@ final class SSHConnection: @unchecked Sendable {
     private var wasReading = false
     private var lastKeepalive = Date()
 
+    /// The SHA256 fingerprint of the key the host presented (`SHA256:…`).
+    let hostKey: String
+
     private init(settings: SSHSettings, session: OpaquePointer, fd: Int32, proxyPID: pid_t?, jump: SSHConnection?) {
         self.settings = settings
         self.session = session
         self.fd = fd
         self.proxyPID = proxyPID
         self.jump = jump
+        hostKey = SessionSetup.fingerprintSHA256(session)
         let banner = libssh2_session_banner_get(session).map { String(cString: $0) } ?? ""
         channelLimit = Self.channelLimit(banner: banner, configured: settings.maxChannels)
         // Without its wake-up pipe the loop still works, polling every 100 ms (the backstop below).

@@ -37,6 +37,9 @@ public struct SSHSettings: Sendable, Hashable {
     public var hashKnownHosts = false
     /// HostKeyAlias: the name looked up and recorded in known_hosts instead of the address.
     public var hostKeyAlias: String?
+    /// The fingerprint (`SHA256:…`) the host must present, whatever known_hosts says: `rollback RUN`
+    /// refuses a host whose key changed since the run.
+    public var expectedHostKey: String? = nil
 
     public init(
         name: String, address: String, port: Int = 22, user: String, identityFiles: [String] = [], knownHostsFiles: [String],

@@ -24,11 +24,18 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         let opened = try await SSHConnection.open(settings)
         let existing = lock.withLock {
             let existing = connection
-            if existing == nil { connection = opened }
+            if existing == nil {
+                connection = opened
+                lastHostKey = opened.hostKey
+            }
             return existing
         }
         if existing != nil { await opened.close() }
     }
+
+    /// The SHA256 fingerprint of the key the host presented, once connected.
+    public var hostKey: String? { current?.hostKey ?? lock.withLock { lastHostKey } }
+    private var lastHostKey: String?
 
     private func connected() async throws(TransportError) -> SSHConnection {
         if let current { return current }

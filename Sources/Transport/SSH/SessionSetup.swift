@@ -78,6 +78,12 @@ enum SessionSetup {
             throw TransportError(.hostKey, host: check.settings.name, "the server sent no host key")
         }
         let bytes = [UInt8](UnsafeRawBufferPointer(start: key, count: length))
+        // Before known_hosts: with accept-new a changed key must not be recorded either.
+        if let expected = check.settings.expectedHostKey, fingerprintSHA256(session) != expected {
+            throw TransportError(
+                .hostKey, host: check.settings.name,
+                "the host now presents the key \(fingerprintSHA256(session)), not \(expected) that the run recorded: it may be another machine; refusing it")
+        }
         try check.verify(key: bytes, type: KnownHosts.blobType(bytes) ?? LibSSH2.keyTypeName(type), fingerprint: fingerprintSHA256(session))
     }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The write-ahead journal's cost: the same run on N local sshd hosts (default 50) with the local
+# journal (--journal, on this machine's disk: every record fdatasync'ed before its command is sent,
+# group commit across hosts) and with --no-journal, alternating (each round starting with the other
+# one), REPEAT rounds (default 7); prints the median wall time of each, the median of the rounds'
+# ratios, and the journal's cost in percent. The runbook has three dependent steps whose actions
+# have undos, so every host writes 6 write-ahead records, with the host lock on (the default).
+# Usage: Benchmarks/journal.sh [HOSTS...]; BINARY=path/to/runbook (default: the release build in
+# .build-release, built first). Run as root (it starts sshd servers); everything is stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${*:-50}
+repeat=${REPEAT:-7}
+[ "$(id -u)" = 0 ] || { echo "run as root (it starts sshd servers)" >&2; exit 2; }
+bin=${BINARY:-}
+if [ -z "$bin" ]; then
+  nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
+  bin=$(pwd)/.build-release/release/runbook
+fi
+echo "binary: $bin"
+
+work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+user=rbbench
+id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
+usermod -p '*' -d "$work" -s /bin/sh "$user" >/dev/null
+mkdir -m 1777 "$work/locks"
+max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
+# Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
+base=$((20000 + ($$ % 100) * 110))
+. Benchmarks/lib/hosts.sh
+start_sshd_hosts "$work" "$max" "$base"
+
+cat > "$work/three.rb" <<'RB'
+runbook "three" do
+  step :s1 do
+    run "true", undo: "true"
+  end
+  step :s2, after: :s1 do
+    run "true", undo: "true"
+  end
+  step :s3, after: :s2 do
+    run "true", undo: "true"
+  end
+end
+RB
+printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+
+elapsed() { # command... -> milliseconds on stdout
+  local start end
+  start=$(date +%s%N)
+  "$@" > "$work/out" 2>&1 || { echo "failed: $*" >&2; tail -5 "$work/out" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000000 ))"
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+for n in $sizes; do
+  {
+    echo "[fleet]"
+    # A lock folder per host, as separate machines would have (they all share this /tmp).
+    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user runbook_lock_dir=$work/locks/h$i"; done
+  } > "$work/hosts_$n.ini"
+  args=(apply "$work/three.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$n")
+  : > "$work/journal.ms"; : > "$work/none.ms"; : > "$work/ratio"
+  for round in $(seq 1 "$repeat"); do
+    if [ $((round % 2)) = 1 ]; then
+      j=$(elapsed "$bin" "${args[@]}" --journal "$work/journal"); o=$(elapsed "$bin" "${args[@]}" --no-journal)
+    else
+      o=$(elapsed "$bin" "${args[@]}" --no-journal); j=$(elapsed "$bin" "${args[@]}" --journal "$work/journal")
+    fi
+    echo "$j" >> "$work/journal.ms"; echo "$o" >> "$work/none.ms"; echo "scale=4; $j / $o" | bc >> "$work/ratio"
+    printf '  round %d: journal %s ms, --no-journal %s ms\n' "$round" "$j" "$o"
+  done
+  j=$(median < "$work/journal.ms"); o=$(median < "$work/none.ms"); r=$(median < "$work/ratio")
+  printf '== %s hosts (median of %s): journal %s ms, --no-journal %s ms; median ratio %s (cost %s%%)\n' \
+    "$n" "$repeat" "$j" "$o" "$r" "$(echo "scale=1; ($r - 1) * 100 / 1" | bc)"
+done
