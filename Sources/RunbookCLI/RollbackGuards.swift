@@ -38,7 +38,9 @@ enum RollbackGuards {
                 Output.error("error: cannot read the later runs of \(host) (\(error.description), \(place)); nothing was changed")
                 throw ExitStatus.usage
             }
-            for listing in listings where listing.runID != header.runID && listing.started >= header.started {
+            // Newest first: the runs listed before this one started after it (start times may tie).
+            let later = listings.firstIndex { $0.runID == header.runID }.map { Array(listings[..<$0]) } ?? listings.filter { $0.started > header.started }
+            for listing in later {
                 guard let later = try? await store.load(listing.runID) else { continue }
                 let recorded = later.header.hosts.first { $0.name == host }
                 if let address, let recorded, recorded.address != address.address || recorded.port != address.port { continue }

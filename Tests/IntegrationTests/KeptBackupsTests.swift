@@ -31,6 +31,7 @@ let keptRunbook = """
         init(hosts: Int = 1, keep: Int? = nil) throws {
             fleet = try Fleet(hosts)
             let kept = try workFolder("kept")
+            try shell("chmod 1777 \(kept)")
             files = try FleetFiles(
                 fleet, runbook: keptRunbook,
                 vars: fleet.dirs.map { dir in
@@ -42,7 +43,7 @@ let keptRunbook = """
             try "new contents\n".write(toFile: source, atomically: true, encoding: .utf8)
             for dir in fleet.dirs {
                 try shell(
-                    "cd \(dir) && mkdir -p v1 v2 locks && printf 'old\\n' > app.conf && chmod 640 app.conf && ln -s v1 current && printf '# env\\nRELEASE=v1\\n' > .env && chmod 1777 locks"
+                    "cd \(dir) && mkdir -p v1 v2 locks && printf 'old\\n' > app.conf && chmod 640 app.conf && ln -s v1 current && printf '# env\\nRELEASE=v1\\n' > .env && chmod -R a+rwX . && chown -R \(TestUser.name) . && chmod 1777 locks"
                 )
             }
         }
