@@ -48,8 +48,10 @@ let keptRunbook = """
             }
         }
 
-        func apply(_ runID: String, target: String = "v2") throws -> ProcessOutput {
-            try runProcess(files.withJournal + ["--set", "src=\(source)", "--set", "target=\(target)", "--run-id", runID])
+        /// `journal`: another journal than the test's (runs from another controller).
+        func apply(_ runID: String, target: String = "v2", journal: String? = nil) throws -> ProcessOutput {
+            try runProcess(
+                files.arguments + ["--journal", journal ?? files.journal, "--set", "src=\(source)", "--set", "target=\(target)", "--run-id", runID])
         }
 
         func rollback(_ runID: String, _ extra: [String] = []) throws -> ProcessOutput {
@@ -91,6 +93,19 @@ let keptRunbook = """
         let refused = try setup.rollback("KEEP1")
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("refused, nothing was changed"), "\(refused.stderr)")
+        #expect(try setup.snapshot() == after)
+    }
+
+    @Test func prunedBackupsRefuseTheRollbackWhenTheLaterRunsAreInAnotherJournal() throws {
+        let setup = try Setup(keep: 2)
+        let other = "\(setup.files.folder)/other-journal"
+        #expect(try setup.apply("OLD1").status == 0)
+        #expect(try setup.apply("OLD2", target: "v1", journal: other).status == 0)
+        #expect(try setup.apply("OLD3", journal: other).status == 0)
+        let after = try setup.snapshot()
+        let refused = try setup.rollback("OLD1")
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("h0: the run passed there and its backups are gone"), "\(refused.stderr)")
         #expect(try setup.snapshot() == after)
     }
 
