@@ -9,6 +9,7 @@ let everyKind: [RunEvent] = {
         (nil, nil, .runStarted(runbook: "deploy", runID: "20261124-101500-ab12", hosts: ["web1", "web2"], batches: [["web1"], ["web2"]])),
         (nil, 2, .batchStarted(index: 2, hosts: ["web2"], canary: false)),
         ("web1", 1, .hostStarted),
+        ("web1", 1, .hostKey(fingerprint: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s")),
         ("web1", 1, .stepStarted(step: "build", attempt: 2)),
         ("web1", 1, .stepSkipped(step: "seed", reason: "`test -e /srv/app/seeded` holds (creates:)")),
         ("web1", 1, .actionSkipped(step: "seed", action: "run ./seed", reason: "`test -e /srv/app/seeded` holds (creates:)")),
