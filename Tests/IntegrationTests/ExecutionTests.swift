@@ -97,15 +97,16 @@ import Wire
             end
             """
         }
-        let (failed, _) = try await apply(body("health-that-is-missing"), on: [server])
+        let (failed, _) = try await apply(body("health-that-is-missing"), on: [server], vars: [[KeptBackups.countVariable: "0"]])
         #expect(failed.exitStatus == 1)
         #expect(failed.outcomes["h0"]?.result == .rolledBack)
         #expect(try shell("readlink \(dir)/current").trimmingCharacters(in: .whitespacesAndNewlines) == "\(dir)/releases/old")
         #expect(try shell("cat \(dir)/.next/cache/page") == "old\n")
         #expect(try shell("ls -A \(dir)").split(separator: "\n").sorted() == [".next", "current", "releases"])
 
-        // The same run passing: the moved-aside cache is removed only after verification passed.
-        let (passed, _) = try await apply(body("releases/new"), on: [server])
+        // The same run passing: the moved-aside cache is removed only after verification passed
+        // (with runbook_keep_backups 0; KeptBackupsTests keeps them).
+        let (passed, _) = try await apply(body("releases/new"), on: [server], vars: [[KeptBackups.countVariable: "0"]])
         #expect(passed.exitStatus == 0)
         #expect(try shell("readlink \(dir)/current").trimmingCharacters(in: .whitespacesAndNewlines) == "\(dir)/releases/new")
         #expect(try shell("cat \(dir)/.next/cache/page") == "new\n")
@@ -190,14 +191,14 @@ extension ExecutionOverSSHTests {
             end
             """
         }
-        let (passed, _) = try await apply(body("app.conf"), on: [server])
+        let (passed, _) = try await apply(body("app.conf"), on: [server], vars: [[KeptBackups.countVariable: "0"]])
         #expect(passed.exitStatus == 0)
         #expect(try shell("cat \(dir)/app.conf; stat -c %a \(dir)/app.conf") == "new config\n640\n")
         #expect(try shell("ls -A \(dir)").split(separator: "\n").sorted() == ["app.conf", "current", "fresh.conf"])
 
         try "old config\n".write(toFile: "\(dir)/app.conf", atomically: true, encoding: .utf8)
         try shell("rm -f \(dir)/fresh.conf \(dir)/current")
-        let (failed, log) = try await apply(body("missing"), on: [server])
+        let (failed, log) = try await apply(body("missing"), on: [server], vars: [[KeptBackups.countVariable: "0"]])
         #expect(failed.exitStatus == 1)
         #expect(log.undos() == ["upload", "upload", "upload"])
         #expect(try String(contentsOfFile: "\(dir)/app.conf", encoding: .utf8) == "old config\n")
