@@ -52,21 +52,25 @@ extension SupervisordAdapter {
         return "\(command) reread && \(command) update \(ShellQuote.quote(app))"
     }
 
-    /// Records the state, stops the program and removes it from the running supervisord; its
-    /// `[program:]` section stays in the configuration, so `add` puts it back.
+    /// Records the state (once: a second run keeps the first record, written through a temporary
+    /// name), stops the program and removes it from the running supervisord; its `[program:]` section
+    /// stays in the configuration, so `add` puts it back. A program already removed is not an error.
     public func remove(_ app: String, state: String, runID: String) -> String {
         let a = ShellQuote.quote(app)
-        return "\(command) status \(a) | awk 'NR==1 {print $2}' > \(state); \(command) stop \(a) > /dev/null 2>&1; \(command) remove \(a)"
+        return
+            "[ -e \(state) ] || { \(command) status \(a) | awk 'NR==1 {print $2}' > \(state).tmp && mv -f \(state).tmp \(state); }; \(command) stop \(a) > /dev/null 2>&1;"
+            + " o=$(\(command) remove \(a) 2>&1) || case $o in *'no such process'*) ;; *) echo \"$o\" >&2; exit 1;; esac"
     }
 
+    /// Puts the program back as the state file says, only while the file is there (so twice is once).
     public func restore(_ app: String, state: String, runID: String) -> String {
         let a = ShellQuote.quote(app)
         return
-            "\(command) add \(a) && case \"$(cat \(state) 2>/dev/null)\" in RUNNING|STARTING|BACKOFF) \(command) status \(a) | grep -q RUNNING || \(command) start \(a);;"
-            + " *) \(command) stop \(a) > /dev/null 2>&1 || true;; esac && rm -f \(state)"
+            "rm -f \(state).tmp; [ ! -e \(state) ] || { \(command) add \(a) > /dev/null 2>&1; case \"$(cat \(state))\" in RUNNING|STARTING|BACKOFF) \(command) status \(a) | grep -q RUNNING || \(command) start \(a);;"
+            + " *) \(command) stop \(a) > /dev/null 2>&1 || true;; esac && rm -f \(state); }"
     }
 
-    public func removeCleanup(_ app: String, state: String, runID: String) -> String { "rm -f \(state)" }
+    public func removeCleanup(_ app: String, state: String, runID: String) -> String { "rm -f \(state) \(state).tmp" }
 
     /// `supervisorctl tail` reads the program's stdout log (stderr too when it is not redirected).
     public func logTail(_ app: String, lines: Int) -> String {

@@ -69,9 +69,15 @@ let keptRunbook = """
         #expect(try setup.snapshot() != before)
         // The backups stay beside their paths after the pass.
         #expect(FileManager.default.fileExists(atPath: "\(setup.fleet.dirs[0])/app.conf.runbook-PASS1"))
+        // A partial rollback (one host), then the rest: the second undoes only what is still done.
+        let changed = try setup.snapshot()
+        let first = try setup.rollback("PASS1", ["--hosts", "h0"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(try setup.snapshot() == [before[0], changed[1]])
         let back = try setup.rollback("PASS1")
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
         #expect(try setup.snapshot() == before, "\(back.stdout)")
+        #expect(!back.stdout.contains("h0  ↶"), "h0 was undone already: \(back.stdout)")
         // A second rollback has nothing left to do and changes nothing.
         let again = try setup.rollback("PASS1")
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
