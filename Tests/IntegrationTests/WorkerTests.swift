@@ -35,13 +35,15 @@ struct PortFleet {
         self.ports = ports.map(\.port)
         dirs = try (0..<count).map { try workFolder("h\($0)") }
         folder = try workFolder("rollout")
+        // Kept backups of this fleet's runs in a folder of its own (other tests' hosts share the names).
+        try shell("mkdir -p '\(folder)/kept' && chmod 1777 '\(folder)/kept'")
         var hosts = "[fleet]\n"
         var known = ""
         for (index, entry) in ports.enumerated() {
             let server = servers[entry.server]
             let key = try String(contentsOfFile: server.knownHosts, encoding: .utf8).split(separator: " ").dropFirst().joined(separator: " ")
             hosts +=
-                "h\(index) ansible_host=127.0.0.1 ansible_port=\(entry.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks fail=\(failing.contains(index) ? "yes" : "no")\n"
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(entry.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks runbook_backups_dir=\(folder)/kept fail=\(failing.contains(index) ? "yes" : "no")\n"
             known += "[127.0.0.1]:\(entry.port) \(key)"
             if !key.hasSuffix("\n") { known += "\n" }
             try "v1".write(toFile: "\(dirs[index])/config", atomically: true, encoding: .utf8)
@@ -357,7 +359,7 @@ struct PortFleet {
         }
     }
 
-    @Test func aPassedRolloutRemovesWhatItMovedAside() async throws {
+    @Test func aPassedRolloutKeepsWhatItMovedAsideForItsRollback() async throws {
         let fleet = try PortFleet(4)
         let book = try runbook(fleet.folder)
         let database = try TestPostgres.database()
@@ -365,7 +367,9 @@ struct PortFleet {
         #expect(result.status == 0, "\(result)")
         for index in 0..<4 {
             let files = fleet.snapshot(index)
-            #expect(files.keys.sorted() == ["config"], "h\(index): \(files)")
+            // runbook_keep_backups (default 2): the backup stays until a later run prunes it.
+            #expect(files.keys.sorted().first == "config" && files.count == 2, "h\(index): \(files)")
+            #expect(files.keys.contains { $0.hasPrefix("config.runbook-") }, "h\(index): \(files)")
             #expect(files["config"]?.hasSuffix(" v2\n") == true, "h\(index): \(files)")
             #expect(fleet.unlocked(index))
         }
