@@ -147,9 +147,10 @@ struct PortFleet {
         nonisolated(unsafe) var victim: String?
         #expect(
             try await waitUntil(90) {
-                victim = ((try? rows(database.url)) ?? [:]).first { host, row in
-                    row.state == "claimed" && host != "h0" && fleet.snapshot(Int(host.dropFirst()) ?? 0)["marker"] != nil
-                }?.value.worker
+                victim =
+                    ((try? rows(database.url)) ?? [:]).first { host, row in
+                        row.state == "claimed" && host != "h0" && fleet.snapshot(Int(host.dropFirst()) ?? 0)["marker"] != nil
+                    }?.value.worker
                 return victim != nil
             })
         let killed = ["wA", "wB", "wC"].firstIndex(of: victim ?? "wA") ?? 0
