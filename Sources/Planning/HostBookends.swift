@@ -12,7 +12,9 @@ public enum HostBookends {
         guard lock != nil || !facts.isEmpty else { return nil }
         var body = ShellCommand(facts.joined(separator: "\n"))
         if let lock { body = lock.acquire + (facts.isEmpty ? "" : "\n") + body }
-        return HostCommand(body, limit: 30)
+        var command = HostCommand(body, limit: 30)
+        command.limitedByController = true
+        return command
     }
 
     /// Prefix of the line the finish command prints for each cleanup that failed (then its index).
@@ -41,7 +43,11 @@ public enum HostBookends {
 
     /// Releases the lock alone (after a failure, or when nothing was moved aside).
     public static func release(lock: LockPlan?) -> HostCommand? {
-        lock.map { HostCommand($0.release, limit: 30) }
+        lock.map {
+            var command = HostCommand($0.release, limit: 30)
+            command.limitedByController = true
+            return command
+        }
     }
 
     /// The host's steps with the lock's release riding on the last command, when nothing can follow

@@ -15,6 +15,10 @@ public struct HostCommand: Sendable, Hashable, Codable {
     /// Run by the starter itself once the body exited 0 (the host lock's release riding on a host's
     /// last command); its own status is ignored: the command's is the body's.
     public var onSuccess: ShellCommand?
+    /// True when the controller alone enforces the limit: it closes the channel at the limit and the
+    /// starter then kills the command, with no `timeout` process on the host. For runbook's own short
+    /// commands (the lock's), run on every host of every run: one process fewer each.
+    public var limitedByController: Bool?
 
     /// The limit of a command with none: 24 days (BusyBox `timeout 0` kills at once, so 0 cannot mean "none").
     public static let unlimited: Double = 2_147_483

@@ -3,7 +3,7 @@
 /// standard input as one `{ ... }` group, so sh parses all of it before running any of it: a payload
 /// cut short by a dropped connection is a syntax error and runs nothing. The group exports the
 /// secrets (never on a command line), runs the body with `sh -c` (under `timeout` when it has a
-/// limit) and watches standard input: when the controller's end closes (it was killed, the
+/// limit the host enforces) and watches standard input: when the controller's end closes (it was killed, the
 /// connection dropped), the body's whole process group gets TERM, then KILL two seconds later. That
 /// group is the starter's own when the starter leads one (sshd and the local transport start it in a
 /// new session), else one `setsid` makes.
@@ -29,7 +29,8 @@ public enum Starter {
         lines.append("g=; read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat; if [ \"$g\" = $$ ]; then s=; k=-$$; else s=setsid; k=; fi")
         lines.append("exec 3<&0")
         // No timeout process for a command without a limit; GNU timeout leads a group (-$c) of its own.
-        let run = command.limited ? "timeout -k 2 \(seconds(command.limit)) sh -c \"$B\"" : "sh -c \"$B\""
+        let hostTimeout = command.limited && command.limitedByController != true
+        let run = hostTimeout ? "timeout -k 2 \(seconds(command.limit)) sh -c \"$B\"" : "sh -c \"$B\""
         lines.append("$s \(run) 3<&- & c=$!")
         lines.append("{ while read -r _; do :; done; trap '' TERM; kill -s TERM -- -$c $k; sleep 2; kill -s KILL -- -$c $k; } <&3 >/dev/null 2>&1 & w=$!")
         lines.append("exec 3<&-")

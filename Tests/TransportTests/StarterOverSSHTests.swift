@@ -56,4 +56,27 @@ import Wire
         running.cancel()
         await transport.close()
     }
+
+    /// A command the controller limits has no `timeout` on the host: at its limit (and the backstop
+    /// after it) the controller closes the channel, and the starter kills what the command started.
+    @Test func aCommandLimitedByTheControllerDiesAtItsLimit() async throws {
+        let server = try TestSSHServer()
+        let marker = try shell("mktemp -d").trimmingCharacters(in: .whitespacesAndNewlines) + "/late"
+        let transport = SSHTransport(settings: settings(for: server))
+        var command = HostCommand(ShellCommand("sleep 12; touch \(marker)"), limit: 1)
+        command.limitedByController = true
+        #expect(!(try command.message(secrets: [:]).stdin.contains("timeout -k")))
+        let started = Date()
+        let result = try await transport.run(command, secrets: [:])
+        #expect(result.timedOut)
+        #expect(Date().timeIntervalSince(started) < 10)
+        try await Task.sleep(for: .seconds(3))
+        let left = server.descendants(of: server.pid).filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep")
+        }
+        #expect(left.isEmpty, "the command outlived its limit")
+        await transport.close()
+        try await Task.sleep(for: .seconds(7))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
 }

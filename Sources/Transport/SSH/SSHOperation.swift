@@ -205,7 +205,7 @@ final class ExecOperation: SSHOperation {
         if error.kind == .timeout {
             timedOut = true
             // Report now; the channel is closed in the background (the command itself was given to
-            // coreutils `timeout`, which stops it on the host).
+            // coreutils `timeout`, or, limited by the controller alone, dies when the channel closes).
             complete(
                 .success(
                     ExecResult(
