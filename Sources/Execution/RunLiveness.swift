@@ -46,6 +46,13 @@ public enum RunLiveness {
         held.withLock { $0[runID] = descriptor }
     }
 
+    /// Stops marking the run alive (a worker that served its part of a rollout and goes on serving
+    /// others): a `rollback RUN` on this machine may then take the run's locks.
+    public static func release(_ runID: String) {
+        guard let descriptor = held.withLock({ $0.removeValue(forKey: runID) }) else { return }
+        close(descriptor)
+    }
+
     /// True when a live controller on this machine holds the run; false when none does.
     public static func isAlive(_ runID: String) -> Bool {
         if held.withLock({ $0[runID] != nil }) { return true }

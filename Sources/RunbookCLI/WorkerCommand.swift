@@ -77,6 +77,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 store: store, rollout: open.id, plan: plan.0, rollback: !plan.1.noRollback, worker: me, forks: forks,
                 factory: TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory()), terminated: terminated
             ).serve()
+            // Served: the run is no longer alive here, so a `rollback RUN` on this machine is not refused.
+            RunLiveness.release(plan.0.runID)
             skipped.insert(open.id)
             if once { break }
         }

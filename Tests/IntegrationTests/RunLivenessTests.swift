@@ -29,4 +29,13 @@ import Testing
         #expect(RunLiveness.folder(base: base, uid: uid, home: base + "/home") == "\(base)/home/.local/state/runbook/alive")
         #expect(try shell("stat -c %a \(base)/home/.local/state/runbook/alive").trimmingCharacters(in: .whitespacesAndNewlines) == "700")
     }
+
+    /// A worker that served its part of a rollout stops holding the run, so a rollback here may take it.
+    @Test func aReleasedRunIsNoLongerAlive() {
+        let runID = "liveness-\(UInt32.random(in: 0...UInt32.max))"
+        RunLiveness.hold(runID)
+        #expect(RunLiveness.isAlive(runID))
+        RunLiveness.release(runID)
+        #expect(!RunLiveness.isAlive(runID))
+    }
 }

@@ -45,8 +45,9 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = home
         environment["PGPASSWORD"] = database.password
-        environment["RUNBOOK_LEASE_TTL"] = "2"
-        environment["RUNBOOK_LEASE_HEARTBEAT"] = "0.5"
+        // A TTL of a few seconds: on a loaded 2-core machine a heartbeat thread may wait its turn.
+        environment["RUNBOOK_LEASE_TTL"] = "5"
+        environment["RUNBOOK_LEASE_HEARTBEAT"] = "1"
         environment["RUNBOOK_STATE_RETRY"] = "3"
         environment.removeValue(forKey: "RUNBOOK_STATE")
         return Controller(home: home, environment: environment)
@@ -95,7 +96,7 @@ import Testing
         // SIGKILL: the leases expire and say which run left the hosts.
         running.stop(SIGKILL)
         #expect(
-            try await waitUntil(10) {
+            try await waitUntil(20) {
                 ((try? run([runbookBinary, "leases", "--state", database.url], as: second).stdout) ?? "").components(
                     separatedBy: "left by run \(runID), needs rollback"
                 ).count == 4

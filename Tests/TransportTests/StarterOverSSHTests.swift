@@ -66,6 +66,7 @@ import Wire
         var command = HostCommand(ShellCommand("sleep 12; touch \(marker)"), limit: 1)
         command.limitedByController = true
         #expect(!(try command.message(secrets: [:]).stdin.contains("timeout -k")))
+        try await transport.connect()
         let started = Date()
         let result = try await transport.run(command, secrets: [:])
         #expect(result.timedOut)
