@@ -17,7 +17,7 @@ struct PortFleet {
     let inventory: String
     let sshConfig: String
 
-    init(_ count: Int, failing: Set<Int> = []) throws {
+    init(_ count: Int, failing: Set<Int> = [], slow: Set<Int> = []) throws {
         var servers: [TestSSHServer] = []
         var ports: [(port: Int, server: Int)] = []
         var taken: Set<Int> = []
@@ -43,7 +43,7 @@ struct PortFleet {
             let server = servers[entry.server]
             let key = try String(contentsOfFile: server.knownHosts, encoding: .utf8).split(separator: " ").dropFirst().joined(separator: " ")
             hosts +=
-                "h\(index) ansible_host=127.0.0.1 ansible_port=\(entry.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks runbook_backups_dir=\(folder)/kept fail=\(failing.contains(index) ? "yes" : "no")\n"
+                "h\(index) ansible_host=127.0.0.1 ansible_port=\(entry.port) ansible_user=\(server.user) ansible_ssh_private_key_file=\(server.clientKey) dir=\(dirs[index]) runbook_lock_dir=\(dirs[index])/locks runbook_backups_dir=\(folder)/kept fail=\(failing.contains(index) ? "yes" : "no") pause=\(slow.contains(index) ? 6 : 1)\n"
             known += "[127.0.0.1]:\(entry.port) \(key)"
             if !key.hasSuffix("\n") { known += "\n" }
             try "v1".write(toFile: "\(dirs[index])/config", atomically: true, encoding: .utf8)
@@ -82,11 +82,12 @@ struct PortFleet {
         runbook "spread" do
           param :dir, type: :path, default: "/tmp"
           param :fail, default: "no"
+          param :pause, default: "1"
           step :change do
             run "printf v2 > #{dir}/config && touch #{dir}/marker", undo: "printf v1 > #{dir}/config && rm -f #{dir}/marker"
           end
           step :wait, after: :change do
-            run "sleep 1"
+            run "sleep #{pause}"
           end
           step :check, after: :wait do
             run "test #{fail} != yes"
@@ -128,7 +129,8 @@ struct PortFleet {
     }
 
     @Test func threeWorkersOneKilledMidRollout() async throws {
-        let fleet = try PortFleet(30, failing: [5])
+        // Hosts 12 to 17 pause 6 s after their change: a worker is sure to be seen in the middle of one.
+        let fleet = try PortFleet(30, failing: [5], slow: Set(12...17))
         try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
         let before = (0..<30).map(fleet.snapshot)
