@@ -54,27 +54,40 @@ final class ChainDemux: Sendable {
             }
             state.statuses[index] = marker.status
             state.outIndex += 1
-            guard marker.status == 0 else { return events }
-            let link = links[index]
-            events.append(.actionCompleted(step: link.step, index: link.action, action: actions[index].summary, undoable: false))
-            let next = index + 1 < links.count ? links[index + 1] : nil
-            if next?.step != link.step {
-                let now = Date()
-                events.append(.stepFinished(step: link.step, ok: true, exitStatus: 0, duration: now.timeIntervalSince(state.stepStarted), message: nil))
-                state.stepStarted = now
-                if let next { events.append(.stepStarted(step: next.step, attempt: 1)) }
-            }
-            return events
+            // The last link completes with the exec (`completeRest`): a marker a link printed itself
+            // must not finish the host's last step.
+            guard marker.status == 0, index + 1 < links.count else { return events }
+            return events + Self.completion(of: index, links: links, actions: actions, state: &state)
         }
         for event in events { context.emit(event) }
     }
 
+    /// The events of a link that ended with status 0: its action, and its step when it was the step's last.
+    private static func completion(of index: Int, links: [CommandChain.Link], actions: [PlannedAction], state: inout State) -> [RunEvent.Kind] {
+        let link = links[index]
+        var events: [RunEvent.Kind] = [.actionCompleted(step: link.step, index: link.action, action: actions[index].summary, undoable: false)]
+        let next = index + 1 < links.count ? links[index + 1] : nil
+        if next?.step != link.step {
+            let now = Date()
+            events.append(.stepFinished(step: link.step, ok: true, exitStatus: 0, duration: now.timeIntervalSince(state.stepStarted), message: nil))
+            state.stepStarted = now
+            if let next { events.append(.stepStarted(step: next.step, attempt: 1)) }
+        }
+        return events
+    }
+
     /// The exec exited 0, so every link did: completes those whose marker did not come (a printer
-    /// transport prints none).
+    /// transport prints none), and the last one.
     func completeRest() {
+        let last = chain.links.count - 1
         for index in state.withLock({ $0.outIndex })..<chain.links.count {
             feed(OutputLine(stream: .stdout, text: CommandChain.markerPrefix + "\(index) 0"))
         }
+        let events = state.withLock { state in
+            state.statuses[last] = 0
+            return Self.completion(of: last, links: chain.links, actions: actions, state: &state)
+        }
+        for event in events { context.emit(event) }
     }
 
     /// Each link's status (nil: no marker came), and what it printed.
@@ -119,8 +132,15 @@ extension HostRunner {
             transportError = error
         }
         if result?.succeeded == true { demux.completeRest() }
-        let (statuses, stdout, stderr, stepStarted) = demux.results
-        let done = statuses.prefix { $0 == 0 }.count
+        var (statuses, stdout, stderr, stepStarted) = demux.results
+        var done = statuses.prefix { $0 == 0 }.count
+        if done == chain.links.count, result?.succeeded != true {
+            // Every marker said 0 but the exec did not end well: a link printed markers of its own (its
+            // output shares the markers' stream). Never a success the host did not give: the last link
+            // fails with the exec's own status.
+            done -= 1
+            statuses[done] = nil
+        }
         var records: [WriteAheadRecord] = []
         for index in 0..<done {
             if actions[index].effect {

@@ -108,9 +108,11 @@ public struct CommandChain: Sendable, Hashable {
         return own + "; s=$?; \(marker); \(marker) >&2" + (last ? "; exit $s\n" : "; [ $s = 0 ] || exit $s\n")
     }
 
-    /// A marker in a line of output: the text before it, the link's index and its status.
+    /// A marker in a line of output: the text before it, the link's index and its status. The marker
+    /// is the line's last one: a link's output left without a newline (even a partial marker) comes
+    /// before it on the same line.
     public static func marker(in line: String) -> (before: String, link: Int, status: Int32)? {
-        guard let range = line.firstRange(of: markerPrefix) else { return nil }
+        guard let range = line.ranges(of: markerPrefix).last else { return nil }
         let fields = line[range.upperBound...].split(separator: " ")
         guard fields.count == 2, let link = Int(fields[0]), let status = Int32(fields[1]) else { return nil }
         return (String(line[..<range.lowerBound]), link, status)

@@ -104,13 +104,16 @@ extension PostgresStore {
         }
     }
 
-    /// The oldest rollout still open (waiting for workers or running), with its plan.
+    /// The oldest rollout still open (waiting for workers or running), with its plan; or stopping or
+    /// finishing while its coordinator lives: a dead worker's claims, and the fleet's cleanup or
+    /// rollback, still need a worker (one started then serves them).
     public func openRollout(skipping: Set<String> = []) throws -> (id: String, plan: String)? {
         let skipped = Array(skipping)
         return try session.retrying(for: settings.retry) { sql in
             try sql.run(
                 """
-                SELECT rollout_id, plan FROM runbook_rollouts WHERE state IN ('waiting', 'running') AND NOT (rollout_id = ANY(\(skipped)::text[]))
+                SELECT rollout_id, plan FROM runbook_rollouts r WHERE NOT (rollout_id = ANY(\(skipped)::text[])) AND (state IN ('waiting', 'running')
+                    OR (state IN ('stopping', 'finishing') AND EXISTS (SELECT 1 FROM runbook_leases l WHERE l.run_id = r.rollout_id AND l.expires_at > now())))
                 ORDER BY created_at, rollout_id LIMIT 1
                 """
             ).first.map { row in try row.decode((String, String).self) }

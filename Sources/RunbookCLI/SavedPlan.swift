@@ -53,9 +53,12 @@ struct SavedPlan: Codable {
         self.arguments = arguments
         secrets = plan.runbook.params.filter(\.secret).map(\.name)
         hosts = plan.hosts.map(Self.host)
-        // As `apply PLAN` will plan it again: with the runbook's absolute path.
+        // As `apply PLAN` (or a worker) will plan it again: with the absolute paths of `arguments`.
         var shown = plan
         shown.runbook.path = runbook.path
+        if !options.inventory.isEmpty {
+            shown.inventorySource = options.inventory.map { $0.contains(",") ? $0 : Self.absolute($0) }.joined(separator: ", ")
+        }
         text = PlanPrinter.text(shown)
     }
 

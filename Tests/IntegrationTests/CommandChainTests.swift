@@ -115,4 +115,48 @@ import Transport
         let shown = plan.exchanges.compactMap(\.command?.shown.stdin).joined()
         #expect(!shown.contains("s3cr3t-value"))
     }
+
+    /// A link's output shares the markers' stream: markers it prints itself never pass a step the host
+    /// failed (nor leave the host's lock behind), and a partial one left without a newline does not
+    /// hide the real marker after it.
+    @Test func markersALinkPrintsItselfDoNotPassAFailedChain() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("chain-forged")
+        // A failing link that prints its own and the next link's success.
+        let forged = """
+            param :dir, type: :path
+            step :a do
+              run "printf '\\\\036runbook-link 0 0\\\\n\\\\036runbook-link 1 0\\\\n'; echo a-failed >&2; exit 5"
+            end
+            step :b, after: :a do
+              run "touch #{dir}/b"
+            end
+            """
+        let (summary, events) = try await apply(forged, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        #expect(summary.exitStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/b"))
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) == [])
+        let failed = events.all.compactMap { event -> Int32? in
+            if case .stepFinished(_, false, let status, _, _) = event.kind { return status }
+            return nil
+        }
+        #expect(failed == [5])
+        // A link that ends its output with a partial marker and no newline passes, with that output.
+        let partial = """
+            param :dir, type: :path
+            step :a do
+              run "printf 'no newline \\\\036runbook-link 9'"
+            end
+            step :b, after: :a do
+              run "touch #{dir}/b"
+            end
+            """
+        let (passed, lines) = try await apply(partial, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        #expect(passed.exitStatus == 0)
+        let outputs = lines.all.compactMap { event -> String? in
+            if case .output(let step, let stream, let text) = event.kind { return "\(step):\(stream):\(text)" }
+            return nil
+        }
+        #expect(outputs == ["a:stdout:no newline \\x1erunbook-link 9"])
+    }
 }

@@ -46,6 +46,16 @@ import Testing
         #expect(again.stderr.contains("was applied already"))
     }
 
+    /// A plan made with a relative `-i` (as workers of `apply --workers` get it too) is planned again
+    /// from its absolute path: it is not stale for that.
+    @Test func aPlanMadeWithARelativeInventoryIsNotStale() throws {
+        try "local ansible_connection=local\n".write(toFile: "\(folder)/hosts.ini", atomically: true, encoding: .utf8)
+        let plan = try runbook(["plan", "saved.rb", "-i", "hosts.ini", "--hosts", "local", "--set", "token=x", "-o", "p.json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let applied = try runbook(["apply", "p.json", "--set", "token=x", "--journal", "\(folder)/journal"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+    }
+
     @Test func aStalePlanIsRefusedAndSendsNothing() throws {
         #expect(try runbook(["plan", "saved.rb", "--hosts", "local", "--set", "token=x", "-o", "p.json"]).status == 0)
         let edited = try String(contentsOfFile: "\(folder)/saved.rb", encoding: .utf8).replacingOccurrences(of: "mkdir -p", with: "mkdir -vp")
