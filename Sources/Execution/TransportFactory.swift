@@ -13,6 +13,8 @@ public struct TransportFactory: Sendable {
     public var expectedHostKeys: [String: String] = [:]
     /// Makes every host's transport instead (the dry-run printer, tests).
     public var override: (@Sendable (String) -> any Transport)?
+    /// Checked before anything is sent: a reason stops the send (a rollout worker's claim, see `FencedTransport`).
+    public var fence: (@Sendable () -> String?)?
 
     public init(acceptNewHostKeys: Bool, home: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.acceptNewHostKeys = acceptNewHostKeys
@@ -23,9 +25,12 @@ public struct TransportFactory: Sendable {
     }
 
     public func transport(host: String, connection: HostConnection) -> any Transport {
-        if let override { return override(host) }
-        if connection.isLocal { return LocalTransport(host: host) }
-        return SSHTransport(settings: settings(host: host, connection: connection))
+        let made: any Transport =
+            if let override { override(host) } else if connection.isLocal { LocalTransport(host: host) } else {
+                SSHTransport(settings: settings(host: host, connection: connection))
+            }
+        guard let fence else { return made }
+        return FencedTransport(inner: made, fence: fence)
     }
 
     func settings(host: String, connection: HostConnection) -> SSHSettings {

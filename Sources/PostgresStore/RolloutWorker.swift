@@ -27,8 +27,38 @@ public final class ClaimKeeper: @unchecked Sendable {
         thread.start()
     }
 
-    public func hold(_ token: Int64) { _ = condition.withLock { tokens.insert(token) } }
-    public func drop(_ token: Int64) { _ = condition.withLock { tokens.remove(token) } }
+    /// When each held claim was last known to be ours: its claim, then each renewal that kept it
+    /// (the time read before the query, so never later than the server's own).
+    private var confirmed: [Int64: Date] = [:]
+
+    public func hold(_ token: Int64) {
+        condition.withLock {
+            tokens.insert(token)
+            confirmed[token] = Date()
+        }
+    }
+
+    public func drop(_ token: Int64) {
+        condition.withLock {
+            tokens.remove(token)
+            confirmed[token] = nil
+        }
+    }
+
+    /// Why this worker may no longer act on the claim's host, or nil while it surely holds the claim.
+    /// A worker paused past the TTL (SIGSTOP, a frozen VM) learns it lost the claim only when its
+    /// heartbeat runs again; this check needs no database: past the TTL since the last confirmation
+    /// (less a margin for clocks and the query's own time), another worker may have taken the host.
+    public func fence(_ token: Int64) -> String? {
+        let ttl = store.settings.leaseTTL
+        let margin = min(1, ttl / 4)
+        return condition.withLock {
+            guard let since = confirmed[token] else { return "the claim is no longer held by this worker" }
+            let age = Date().timeIntervalSince(since)
+            return age < ttl - margin
+                ? nil : "the claim was last confirmed \(Int(age)) s ago, past its TTL (\(Int(ttl)) s): another worker may have taken the host over"
+        }
+    }
 
     private func loop() {
         while true {
@@ -37,8 +67,13 @@ public final class ClaimKeeper: @unchecked Sendable {
                 return stopped ? nil : Array(tokens)
             }
             guard let held else { break }
+            let asked = Date()
             do {
                 let gone = try store.renewClaims(rollout: rollout, worker: worker, tokens: held, using: session)
+                condition.withLock {
+                    for token in held where !gone.contains(token) && tokens.contains(token) { confirmed[token] = asked }
+                    for token in gone { confirmed[token] = nil }
+                }
                 for token in gone where condition.withLock({ tokens.remove(token) != nil }) {
                     lost(token, "the claim was taken over by another worker (this one did not renew it within the TTL)")
                 }

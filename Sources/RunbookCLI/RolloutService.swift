@@ -66,24 +66,31 @@ struct RolloutService {
             case .run(let host, let token):
                 keeper.hold(token)
                 let stop = stops.start(token)
-                await run(host, token: token, stop: stop)
+                await run(host, token: token, stop: stop, factory: fenced(token, keeper))
                 keeper.drop(token)
                 stops.end(token)
             case .takeOver(let host, let token, let from):
                 keeper.hold(token)
                 let stop = stops.start(token)
-                await takeOver(host, token: token, from: from, stop: stop)
+                await takeOver(host, token: token, from: from, stop: stop, factory: fenced(token, keeper))
                 keeper.drop(token)
                 stops.end(token)
             case .finish(let host, let token, let rollback):
                 keeper.hold(token)
                 let stop = stops.start(token)
-                await finish(host, token: token, rollback: rollback, stop: stop)
+                await finish(host, token: token, rollback: rollback, stop: stop, factory: fenced(token, keeper))
                 keeper.drop(token)
                 stops.end(token)
             }
         }
         return nil
+    }
+
+    /// The transports of one claim: nothing is sent once the claim may have been taken over.
+    private func fenced(_ token: Int64, _ keeper: ClaimKeeper) -> TransportFactory {
+        var fenced = factory
+        fenced.fence = { keeper.fence(token) }
+        return fenced
     }
 
     /// The plan cut down to one host in one batch, with the rollout's run id (its commands' bytes).
@@ -105,7 +112,7 @@ struct RolloutService {
     /// A passed host of a `rollback: fleet` rollout, once its fate is known: rolled back from its
     /// records, newest first across the fleet, or visited to remove what it moved aside (the planned
     /// finish command: cleanup, then the lock's release).
-    private func finish(_ host: String, token: Int64, rollback: Bool, stop: StopSignal) async {
+    private func finish(_ host: String, token: Int64, rollback: Bool, stop: StopSignal, factory: TransportFactory) async {
         var items: [Outstanding] = []
         if rollback {
             do throws(StateStoreError) {
@@ -173,7 +180,7 @@ struct RolloutService {
         }
     }
 
-    private func run(_ host: String, token: Int64, stop: StopSignal) async {
+    private func run(_ host: String, token: Int64, stop: StopSignal, factory: TransportFactory) async {
         let segment = RunSegment(store: store, runID: plan.runID, token: token) { problem in stop.halt(because: "the state store failed: \(problem)") }
         let executor = RunExecutor(
             plan: single(host), factory: factory, options: ExecutionOptions(rollback: rollback, forks: 1), bus: bus(segment), stop: stop, store: segment)
@@ -186,7 +193,7 @@ struct RolloutService {
         report(host, token: token, result: result, message: outcome?.message ?? problem)
     }
 
-    private func takeOver(_ host: String, token: Int64, from: String, stop: StopSignal) async {
+    private func takeOver(_ host: String, token: Int64, from: String, stop: StopSignal, factory: TransportFactory) async {
         let stored: StoredRun
         do throws(StateStoreError) {
             stored = try await store.load(plan.runID)

@@ -1,10 +1,12 @@
 import Execution
 import Foundation
+import Inventory
 import Planning
 import RunEvents
 import TestSupport
 import Testing
 import Transport
+import Wire
 
 /// Dependent plain commands go to a host as one exec, and are reported step by step as if each had
 /// been sent alone.
@@ -158,5 +160,23 @@ import Transport
             return nil
         }
         #expect(outputs == ["a:stdout:no newline \\x1erunbook-link 9"])
+    }
+}
+
+/// A fenced factory's transports send nothing once the fence gives a reason (a worker's lost claim).
+@Suite struct FencedTransportTests {
+    @Test func nothingIsSentPastTheFence() async throws {
+        let printer = PrinterTransport(host: "h1")
+        nonisolated(unsafe) var open = true
+        var factory = TransportFactory(acceptNewHostKeys: false, home: "/nonexistent")
+        factory.override = { _ in printer }
+        factory.fence = { open ? nil : "the claim was lost" }
+        let transport = factory.transport(host: "h1", connection: HostConnection.local(user: "me"))
+        _ = try await transport.exec(WireMessage(request: "exec sh -s", stdin: "{ true; }\n", limit: 5), output: nil)
+        open = false
+        await #expect(throws: TransportError.self) {
+            _ = try await transport.exec(WireMessage(request: "exec sh -s", stdin: "{ true; }\n", limit: 5), output: nil)
+        }
+        #expect(printer.messages.count == 1)
     }
 }

@@ -262,6 +262,44 @@ struct PortFleet {
         #expect(fleet.snapshot(0)["marker"] == nil)
     }
 
+    /// A worker paused past the TTL (SIGSTOP) whose host another worker took over and rolled back
+    /// sends nothing more once resumed: its claim is fenced before every command.
+    @Test func aResumedWorkerSendsNothingToAHostTakenOver() async throws {
+        let fleet = try PortFleet(1, slow: [0])
+        // `late` has an undo, so it is an exec of its own (a command in flight, or a chain of plain
+        // ones, runs to its end on the host whatever its controller does).
+        let late = "  step :late, after: :wait do\n    run \"touch #{dir}/late\", undo: \"rm -f #{dir}/late\"\n  end\n"
+        let book = runbook.replacingOccurrences(of: "  step :check, after: :wait do", with: late + "  step :check, after: :late do")
+        try book.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let before = fleet.snapshot(0)
+        let first = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w1"], log: "\(fleet.folder)/w1.out",
+            output: true, environment: environment("w1", database.password))
+        let apply = try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "1",
+            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        // w1 is paused in the host's 6 s pause, after its change.
+        #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
+        first.signal(SIGSTOP)
+        let second = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w2"], log: "\(fleet.folder)/w2.out",
+            output: true, environment: environment("w2", database.password))
+        #expect(try await waitUntil(60) { (try? rows(database.url))?["h0"]?.state == "rolled_back" })
+        // The pause on the host is over by now: resumed, w1 would send the next step.
+        try await Task.sleep(for: .seconds(6))
+        first.signal(SIGCONT)
+        _ = first.waitForExit()
+        _ = second.waitForExit()
+        _ = apply.waitForExit()
+        let w1 = (try? String(contentsOfFile: "\(fleet.folder)/w1.out", encoding: .utf8)) ?? ""
+        #expect(fleet.snapshot(0)["late"] == nil, "\(w1)")
+        #expect(fleet.snapshot(0) == before, "\(w1)")
+        #expect(try rows(database.url)["h0"]?.state == "rolled_back")
+    }
+
     @Test func sigtermEndsAnIdleWorker() async throws {
         let database = try TestPostgres.database()
         let folder = try workFolder("idle")

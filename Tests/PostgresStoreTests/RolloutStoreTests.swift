@@ -26,4 +26,19 @@ import Testing
         try await Task.sleep(for: .milliseconds(1500))
         #expect(try store.openRollout() == nil)
     }
+
+    /// A worker paused past the TTL must not act on its claim when it resumes, before its heartbeat
+    /// had a chance to learn that another worker took the host: the keeper's fence says so locally.
+    @Test func aClaimNotConfirmedWithinItsTTLIsFenced() async throws {
+        let (store, _) = try freshStore(settings: StoreSettings(leaseTTL: 1, heartbeat: 0.3, retry: 2))
+        defer { store.close() }
+        let keeper = ClaimKeeper(store: store, rollout: "none", worker: "w") { _, _ in }
+        keeper.stop()
+        keeper.hold(7)
+        #expect(keeper.fence(7) == nil)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(keeper.fence(7)?.contains("past its TTL") == true)
+        keeper.drop(7)
+        #expect(keeper.fence(7) != nil)
+    }
 }
