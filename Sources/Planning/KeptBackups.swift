@@ -58,17 +58,26 @@ public struct KeptBackups: Sendable, Hashable {
         let script = (["s=0"] + cleanup.map { "( " + $0.script + " ) || s=1" } + ["exit $s"]).joined(separator: "\n")
         let temporary = "\"$k\"/" + ShellQuote.quote("." + runID + ".tmp")
         return ShellCommand(
-            assignment + "; (umask 077 && mkdir -p \"$k\") && printf '%s\\n' " + ShellQuote.quote(script) + " > " + temporary + " && mv -f " + temporary
-                + " " + entry)
+            assignment + "; (umask 077 && mkdir -p \"$k\") && " + Self.owned + " && chmod 700 \"$k\" && printf '%s\\n' " + ShellQuote.quote(script) + " > "
+                + temporary + " && mv -f " + temporary + " " + entry)
     }
 
+    /// `$k` is a folder of the connecting user, not a symlink: in a shared `runbook_backups_dir`
+    /// another user could plant `HOST` as a link to one of this user's folders, or as a folder of
+    /// theirs holding links to this user's files, and the prune would run and remove those files.
+    static let owned = "[ -d \"$k\" ] && [ ! -h \"$k\" ] && [ -O \"$k\" ]"
+
     /// Runs and removes the cleanup scripts of older runs beyond the newest `count - 1` (never this
-    /// run's, never a file of another user).
+    /// run's, never a file of another user, never through a symlink). Each is first renamed to
+    /// `.RUNID.pruning`, so the probe says gone before its script removes anything (a prune killed
+    /// half way must not leave an entry whose backups are partly gone); renamed entries left by a
+    /// killed prune are run again.
     var prune: ShellCommand {
-        ShellCommand(
-            assignment
-                + "; if [ -d \"$k\" ]; then ls -t \"$k\" | grep -E '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | grep -vxF " + ShellQuote.quote(runID)
-                + " | tail -n +\(max(count - 1, 0) + 1) | while IFS= read -r r; do if [ -f \"$k/$r\" ] && [ -O \"$k/$r\" ] && sh \"$k/$r\" >/dev/null 2>&1; then rm -f \"$k/$r\"; echo \"\(Self.pruned)$r\"; else echo \"\(Self.pruneFailed)$r\"; fi; done; fi"
+        let mine = "[ -f \"$k/$r\" ] && [ ! -h \"$k/$r\" ] && [ -O \"$k/$r\" ]"
+        return ShellCommand(
+            assignment + "; if " + Self.owned + "; then ls -t \"$k\" | grep -E '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | grep -vxF " + ShellQuote.quote(runID)
+                + " | tail -n +\(max(count - 1, 0) + 1) | while IFS= read -r r; do if " + mine + "; then mv -f \"$k/$r\" \"$k/.$r.pruning\"; fi; done"
+                + "; ls -A \"$k\" | grep -E '^[.][A-Za-z0-9_][A-Za-z0-9._-]*[.]pruning$' | while IFS= read -r p; do r=${p#.}; r=${r%.pruning}; if [ -f \"$k/$p\" ] && [ ! -h \"$k/$p\" ] && [ -O \"$k/$p\" ] && sh \"$k/$p\" >/dev/null 2>&1; then rm -f \"$k/$p\"; echo \"\(Self.pruned)$r\"; else echo \"\(Self.pruneFailed)$r\"; fi; done; fi"
         )
     }
 
@@ -77,6 +86,9 @@ public struct KeptBackups: Sendable, Hashable {
 
     /// Prints `kept` when this run's cleanup script is still there (its backups were not pruned).
     public var probe: HostCommand {
-        HostCommand(ShellCommand(assignment + "; if [ -f " + entry + " ]; then echo " + Self.keptLine + "; else echo gone; fi"), limit: 30)
+        HostCommand(
+            ShellCommand(
+                assignment + "; if " + Self.owned + " && [ -f " + entry + " ] && [ ! -h " + entry + " ] && [ -O " + entry + " ]; then echo " + Self.keptLine
+                    + "; else echo gone; fi"), limit: 30)
     }
 }

@@ -27,10 +27,13 @@ let keptRunbook = """
         let fleet: Fleet
         let files: FleetFiles
         let source: String
+        /// The shared `runbook_backups_dir` (1777, as /tmp).
+        let kept: String
 
         init(hosts: Int = 1, keep: Int? = nil) throws {
             fleet = try Fleet(hosts)
             let kept = try workFolder("kept")
+            self.kept = kept
             try shell("chmod 1777 \(kept)")
             files = try FleetFiles(
                 fleet, runbook: keptRunbook,
