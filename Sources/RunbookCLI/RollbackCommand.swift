@@ -63,7 +63,7 @@ struct RollbackCommand: AsyncParsableCommand {
         try check(plan, against: header, outstanding: outstanding)
         try await RollbackGuards.refuseLaterChanges(record, outstanding: outstanding, store: journalOption.store(), place: journalOption.place())
         if dryRun {
-            printUndos(plan, outstanding: outstanding)
+            printUndos(plan, outstanding: outstanding, passed: passedHosts(record))
             return
         }
         var factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
@@ -166,19 +166,35 @@ struct RollbackCommand: AsyncParsableCommand {
         }
     }
 
-    func printUndos(_ plan: RunPlan, outstanding: [String: [Outstanding]]) {
+    /// What a real rollback sends, in its order: the probe of a passed host's kept backups (before
+    /// any host is changed), the lock, the undos, then the lock's release.
+    func printUndos(_ plan: RunPlan, outstanding: [String: [Outstanding]], passed: Set<String>) {
         for host in plan.hosts where outstanding[host.host] != nil {
             Output.print("\(host.host):")
+            if passed.contains(host.host), let kept = host.keptBackups {
+                Output.print("  probe: are the run's backups still kept (checked on every host before the first undo):")
+                printBytes(kept.probe)
+            }
+            if let start = host.start {
+                Output.print("  lock:")
+                printBytes(start)
+            }
             for item in (outstanding[host.host] ?? []).reversed() where !item.undo.isEmpty {
                 Output.print("  undo \(item.id.step) #\(item.id.index) (\(item.summary))\(item.completed ? "" : ", started and never completed"):")
-                for command in item.undo {
-                    let bytes = command.shown
-                    Output.print("    exec request: \(bytes.request)")
-                    for line in bytes.stdin.split(separator: "\n", omittingEmptySubsequences: false) { Output.print("    | \(line)") }
-                }
+                for command in item.undo { printBytes(command) }
             }
             if !host.rollback.isEmpty { Output.print("  then the rollback block: " + host.rollback.map(\.summary).joined(separator: "; ")) }
+            if let release = host.release {
+                Output.print("  release the lock:")
+                printBytes(release)
+            }
         }
+    }
+
+    func printBytes(_ command: HostCommand) {
+        let bytes = command.shown
+        Output.print("    exec request: \(bytes.request)")
+        for line in bytes.stdin.split(separator: "\n", omittingEmptySubsequences: false) { Output.print("    | \(line)") }
     }
 
     func execute(_ plan: RunPlan, header: RunHeader, outstanding: [String: [Outstanding]], factory: TransportFactory) async throws {

@@ -56,3 +56,20 @@ import Testing
         #expect(try setup.snapshot() == after)
     }
 }
+
+extension KeptBackupsAttackTests {
+    @Test func theDryRunPrintsTheProbeAndTheLockAsWellAsTheUndos() throws {
+        let setup = try KeptBackupsTests.Setup()
+        #expect(try setup.apply("DRY").status == 0)
+        let after = try setup.snapshot()
+        let dry = try setup.rollback("DRY", ["--dry-run"])
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(try setup.snapshot() == after)
+        let probe = try #require(dry.stdout.range(of: "  probe: "), "\(dry.stdout)")
+        let lock = try #require(dry.stdout.range(of: "  lock:"), "\(dry.stdout)")
+        let undo = try #require(dry.stdout.range(of: "  undo "), "\(dry.stdout)")
+        let release = try #require(dry.stdout.range(of: "  release the lock:"), "\(dry.stdout)")
+        #expect(probe.lowerBound < lock.lowerBound && lock.lowerBound < undo.lowerBound && undo.lowerBound < release.lowerBound)
+        #expect(dry.stdout.contains("/h0; if [ -d \"$k\" ] && [ ! -h \"$k\" ] && [ -O \"$k\" ] && [ -f \"$k\"/DRY ]"), "\(dry.stdout)")
+    }
+}
