@@ -32,7 +32,10 @@ public struct KeptBackups: Sendable, Hashable {
 
     /// `k=FOLDER/HOST`, quoted (the default folder leaves `$HOME` to the host's shell).
     var assignment: String {
-        let root = folder.map(ShellQuote.quote) ?? "\"\(Self.defaultFolder)\""
+        // `~/...` as a shell (and Ansible's path options) would read it: quoted, `~` is a folder name.
+        let root =
+            folder.map { $0 == "~" ? "\"$HOME\"" : $0.hasPrefix("~/") ? "\"$HOME\"/" + ShellQuote.quote(String($0.dropFirst(2))) : ShellQuote.quote($0) }
+            ?? "\"\(Self.defaultFolder)\""
         return "k=" + root + "/" + ShellQuote.quote(Self.component(host))
     }
 

@@ -73,3 +73,19 @@ extension KeptBackupsAttackTests {
         #expect(dry.stdout.contains("/h0; if [ -d \"$k\" ] && [ ! -h \"$k\" ] && [ -O \"$k\" ] && [ -f \"$k\"/DRY ]"), "\(dry.stdout)")
     }
 }
+
+extension KeptBackupsAttackTests {
+    @Test func aBackupsFolderUnderTildeIsInTheHome() throws {
+        let fleet = try Fleet(1)
+        let name = "kept-\(UUID().uuidString.prefix(8))"
+        let files = try FleetFiles(fleet, runbook: keptRunbook, vars: [["dir": fleet.dirs[0], "runbook_backups_dir": "~/\(name)"]])
+        let source = "\(files.folder)/app.conf.new"
+        try "new\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try shell("cd \(fleet.dirs[0]) && mkdir -p v1 v2 locks && chmod -R a+rwX . && chown -R \(TestUser.name) . && chmod 1777 locks")
+        let home = try shell("sh -c 'echo ~\(TestUser.name)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? shell("rm -rf \(home)/\(name)") }
+        let run = try runProcess(files.withJournal + ["--set", "src=\(source)", "--run-id", "TILDE"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(home)/\(name)/h0/TILDE"), "\(run.stdout)")
+    }
+}
