@@ -259,7 +259,17 @@ public struct Planner: Sendable {
                 }
                 steps = steps.map { step in
                     var copy = step
-                    copy.actions = step.actions.map { $0.mapCommands(undo: true) { command in Self.withSudo(command) } }
+                    copy.actions = step.actions.map {
+                        var action = $0.mapCommands(undo: true) { command in Self.withSudo(command) }
+                        // The finish runs as the connecting user (it owns the lock and the kept folder):
+                        // what root moved aside is removed as root, or it stays in root's folders forever.
+                        action.cleanup = action.cleanup.map {
+                            ShellCommand(
+                                script: "sudo -n sh -c " + ShellQuote.quote($0.script), display: "sudo -n sh -c " + ShellQuote.quote($0.display),
+                                secrets: $0.secrets)
+                        }
+                        return action
+                    }
                     return copy
                 }
                 rollback = rollback.map { $0.mapCommands(undo: true) { command in Self.withSudo(command) } }

@@ -155,6 +155,11 @@ extension PlanningError: Equatable {
         }
         #expect(!requests("w1").isEmpty && requests("w1").allSatisfy { $0 == "exec sudo -n sh -s" })
         #expect(!requests("w2").isEmpty && requests("w2").allSatisfy { $0 == "exec sh -s" })
+        // The finish (as the connecting user: the lock and the kept folder are its own) removes
+        // what root moved aside through sudo.
+        let finish = { (host: String) in plan.hosts.first { $0.host == host }?.finish?.body.script ?? "" }
+        #expect(finish("w1").contains("( sudo -n sh -c 'rm -rf "), "\(finish("w1"))")
+        #expect(!finish("w2").contains("sudo"), "\(finish("w2"))")
         let other = try InventoryLoader.parse("w3 ansible_become=true ansible_become_user=app\n", path: "hosts.ini")
         #expect(throws: PlanningError.self) { try planner(book, other).plan(hosts: HostPattern("w3")) }
     }
