@@ -369,6 +369,10 @@ extension RunExecutor {
                     runner.ledger.record(actions)
                     if actions.contains(where: \.action.effect) { runner.touched.set() }
                     let left = await runner.rollBack()
+                    if left.isEmpty, let forget = host.afterRollback {
+                        // Best effort: a kept entry left behind only makes a later rollback refuse.
+                        _ = try? await context.send(forget)
+                    }
                     let result: HostResult = left.isEmpty ? .rolledBack : .rollbackFailed
                     let duration = Date().timeIntervalSince(begin)
                     context.emit(

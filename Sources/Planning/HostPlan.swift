@@ -303,6 +303,9 @@ public struct HostPlan: Sendable, Hashable {
     public var finish: HostCommand?
     /// Where a passed run keeps its backups' cleanup script (nil: the host's actions keep nothing).
     public var keptBackups: KeptBackups? = nil
+    /// Sent by `rollback RUN` once every undo of the host succeeded: a passed run taken back forgets
+    /// its kept backups (they were put back), so they no longer count as a later run's.
+    public var afterRollback: HostCommand? = nil
     /// The last command after a failure (or with nothing to clean): releases the lock.
     public var release: HostCommand?
     /// True when the last step's last command releases the lock once it succeeded (no finish then).

@@ -84,14 +84,28 @@ public struct KeptBackups: Sendable, Hashable {
         )
     }
 
+    /// Removes this run's entry (its backups were put back by `rollback RUN`).
+    public var forget: HostCommand {
+        HostCommand(
+            ShellCommand(
+                assignment + "; if " + Self.owned + " && [ -f " + entry + " ] && [ ! -h " + entry + " ] && [ -O " + entry + " ]; then rm -f " + entry
+                    + "; fi"), limit: 30)
+    }
+
+    /// Prefix of the lines the probe prints for entries kept after this run's (then the run id): later
+    /// runs on this host, also from controllers whose journals this one cannot read.
+    public static let newerPrefix = "newer "
+
     /// The line the probe prints when this run's backups are still kept.
     public static let keptLine = "kept"
 
     /// Prints `kept` when this run's cleanup script is still there (its backups were not pruned).
+    /// Also lists the entries kept after it (newest first, as the prune reads them).
     public var probe: HostCommand {
         HostCommand(
             ShellCommand(
                 assignment + "; if " + Self.owned + " && [ -f " + entry + " ] && [ ! -h " + entry + " ] && [ -O " + entry + " ]; then echo " + Self.keptLine
-                    + "; else echo gone; fi"), limit: 30)
+                    + "; ls -t \"$k\" | grep -E '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | while IFS= read -r r; do [ \"$r\" = " + ShellQuote.quote(runID)
+                    + " ] && break; echo \"" + Self.newerPrefix + "$r\"; done; else echo gone; fi"), limit: 30)
     }
 }

@@ -59,8 +59,12 @@ struct RollbackCommand: AsyncParsableCommand {
             try SharedState.clearLeft(header, hosts: wanted, options: journalOption)
             return
         }
-        let plan = try replan(header)
+        var plan = try replan(header)
         try check(plan, against: header, outstanding: outstanding)
+        let passed = passedHosts(record)
+        for index in plan.hosts.indices where passed.contains(plan.hosts[index].host) {
+            plan.hosts[index].afterRollback = plan.hosts[index].keptBackups?.forget
+        }
         try await RollbackGuards.refuseLaterChanges(record, outstanding: outstanding, store: journalOption.store(), place: journalOption.place())
         if dryRun {
             printUndos(plan, outstanding: outstanding, passed: passedHosts(record))
@@ -69,7 +73,8 @@ struct RollbackCommand: AsyncParsableCommand {
         var factory = TransportFactory(acceptNewHostKeys: acceptNewHostKeys, home: NSHomeDirectory())
         factory.expectedHostKeys = RollbackGuards.recordedHostKeys(record)
         factory.preparePassphrases(for: plan.hosts.filter { outstanding[$0.host] != nil }.map(\.connection))
-        try await RollbackGuards.preflight(plan, runID: header.runID, outstanding: outstanding, passed: passedHosts(record), factory: factory)
+        try await RollbackGuards.preflight(
+            plan, runID: header.runID, outstanding: outstanding, passed: passedHosts(record), factory: factory, store: journalOption.store())
         try await execute(plan, header: header, outstanding: outstanding, factory: factory)
     }
 
@@ -184,6 +189,10 @@ struct RollbackCommand: AsyncParsableCommand {
                 for command in item.undo { printBytes(command) }
             }
             if !host.rollback.isEmpty { Output.print("  then the rollback block: " + host.rollback.map(\.summary).joined(separator: "; ")) }
+            if let forget = host.afterRollback {
+                Output.print("  once every undo succeeded, forget the run's kept backups:")
+                printBytes(forget)
+            }
             if let release = host.release {
                 Output.print("  release the lock:")
                 printBytes(release)

@@ -63,15 +63,15 @@ enum RollbackGuards {
     /// only one accepted, and asks each passed host whether its backups are still kept. Refuses
     /// (exit 2) when any host presents another key or lost its backups; an unreachable host is
     /// left to the rollback itself, which reports it.
-    static func preflight(_ plan: RunPlan, runID: String, outstanding: [String: [Outstanding]], passed: Set<String>, factory: TransportFactory)
-        async throws
-    {
+    static func preflight(
+        _ plan: RunPlan, runID: String, outstanding: [String: [Outstanding]], passed: Set<String>, factory: TransportFactory, store: any StateStore
+    ) async throws {
         let hosts = plan.hosts.filter { outstanding[$0.host] != nil }
         let problems = await withTaskGroup(of: String?.self) { group in
             for host in hosts {
                 group.addTask {
                     let transport = factory.transport(host: host.host, connection: host.connection)
-                    let problem = await check(host, transport: transport, passed: passed.contains(host.host))
+                    let problem = await check(host, transport: transport, passed: passed.contains(host.host), store: store)
                     await transport.close()
                     return problem
                 }
@@ -86,12 +86,25 @@ enum RollbackGuards {
         }
     }
 
-    static func check(_ host: HostPlan, transport: any Transport, passed: Bool) async -> String? {
+    static func check(_ host: HostPlan, transport: any Transport, passed: Bool, store: any StateStore) async -> String? {
         do throws(TransportError) {
             try await transport.connect()
             guard passed, let kept = host.keptBackups else { return nil }
             let result = try await transport.run(kept.probe, secrets: [:])
-            if result.exitStatus == 0, result.stdout.split(separator: "\n").contains(Substring(KeptBackups.keptLine)) { return nil }
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            if result.exitStatus == 0, lines.contains(KeptBackups.keptLine) {
+                // A later run this store does not know (another controller's journal) may have changed
+                // the same paths: its entry on the host is the only trace of it here. Runs the store
+                // knows were checked path by path (`refuseLaterChanges`).
+                for line in lines where line.hasPrefix(KeptBackups.newerPrefix) {
+                    let later = String(line.dropFirst(KeptBackups.newerPrefix.count))
+                    if (try? await store.load(later)) == nil {
+                        return
+                            "\(host.host): run \(later) passed there after this one, from a controller whose journal is not here: it may have changed the same paths; roll it back first where it ran (`runbook rollback \(later)`)"
+                    }
+                }
+                return nil
+            }
             return
                 "\(host.host): the run passed there and its backups are gone (pruned by a later run: runbook_keep_backups is \(kept.count); or never kept): it cannot be put back from this run"
         } catch {

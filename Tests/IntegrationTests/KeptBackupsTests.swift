@@ -135,6 +135,27 @@ let keptRunbook = """
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
     }
 
+    /// A later run from another controller (another journal) left its kept entry on the host: the
+    /// rollback cannot see which paths it changed, and refuses rather than undo over it.
+    @Test func aLaterRunFromAnotherControllerRefusesTheRollback() throws {
+        let setup = try Setup(keep: 5)
+        let other = "\(setup.files.folder)/other-journal"
+        let before = try setup.snapshot()
+        #expect(try setup.apply("MINE").status == 0)
+        #expect(try setup.apply("THEIRS", target: "v1", journal: other).status == 0)
+        let after = try setup.snapshot()
+        let refused = try setup.rollback("MINE")
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("run THEIRS passed there after this one"), "\(refused.stderr)")
+        #expect(try setup.snapshot() == after)
+        // Rolled back where it ran, the later run no longer stands in the way.
+        let theirs = try runProcess([runbookBinary, "rollback", "THEIRS", "--journal", other])
+        #expect(theirs.status == 0, "\(theirs.stdout)\(theirs.stderr)")
+        let mine = try setup.rollback("MINE")
+        #expect(mine.status == 0, "\(mine.stdout)\(mine.stderr)")
+        #expect(try setup.snapshot() == before)
+    }
+
     @Test func keepZeroRemovesTheBackupsAtTheFinish() throws {
         let setup = try Setup(keep: 0)
         let run = try setup.apply("ZERO")
