@@ -4,7 +4,7 @@ import Testing
 
 /// A lock folder another local user made first could let them rename a running run's lock away:
 /// the run refuses to use it (nothing changed), naming its owner.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct LockFolderTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct LockFolderTests {
     @Test(arguments: [
         "mkdir -m 777 LOCKS",  // anyone can rename locks in it
         "mkdir LOCKS && chown nobody LOCKS && chmod 1777 LOCKS",  // its owner can, sticky or not

@@ -4,7 +4,7 @@ import Testing
 
 /// An encrypted key on a terminal (script(1)'s pseudo-terminal): one prompt for three hosts, before
 /// the live display, and the passphrase typed is never echoed.
-@Suite(.timeLimit(.minutes(1))) struct PassphrasePromptTests {
+@Suite(.timeLimit(.minutes(3))) struct PassphrasePromptTests {
     @Test func oneUnechoedPromptForThreeHostsSharingAKey() throws {
         let folder = try workFolder("passphrase")
         let servers = try (0..<3).map { _ in try TestSSHServer() }
