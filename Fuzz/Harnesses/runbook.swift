@@ -1,7 +1,9 @@
+import Planning
 import RunbookLanguage
 import RunbookModel
 
-/// libFuzzer entry: the whole runbook front end (lexer, parser, validator) on arbitrary bytes.
+/// libFuzzer entry: the whole runbook front end (lexer, parser, validator with the built-in
+/// vocabulary, which lives in Planning) on arbitrary bytes.
 /// Every input must give a model or located errors; a crash, a hang or an unlocated error is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRunbook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -16,6 +16,8 @@ final class ChainDemux: Sendable {
         var stdout: [[String]]
         var stderr: [[String]]
         var statuses: [Int32?]
+        /// The exec's value from its header line, per stream (stdout, stderr): markers must carry it.
+        var nonces: [String?] = [nil, nil]
         var stepStarted = Date()
     }
     private let state: Mutex<State>
@@ -33,14 +35,27 @@ final class ChainDemux: Sendable {
         state = Mutex(State(stdout: empty, stderr: empty, statuses: Array(repeating: nil, count: chain.links.count)))
     }
 
-    func feed(_ line: OutputLine) {
+    func feed(_ line: OutputLine) { feed(line, trusted: false) }
+
+    /// `trusted`: a marker runbook made itself (`completeRest`), not read from the host.
+    private func feed(_ line: OutputLine, trusted: Bool) {
         let links = chain.links
         let events: [RunEvent.Kind] = state.withLock { state in
             let isOut = line.stream == .stdout
+            let stream = isOut ? 0 : 1
+            // The first line of each stream is the exec's header, printed before any link ran.
+            if state.nonces[stream] == nil, !trusted, let nonce = CommandChain.header(in: line.text) {
+                state.nonces[stream] = nonce
+                return []
+            }
             let index = isOut ? state.outIndex : state.errIndex
             guard index < links.count else { return [] }
             var text = line.text
-            let marker = CommandChain.marker(in: line.text)
+            var marker = CommandChain.marker(in: line.text)
+            if let found = marker, !trusted, found.nonce != state.nonces[stream] {
+                // A marker without this exec's value was printed by a link: it is that link's output.
+                marker = nil
+            }
             if let marker { text = marker.before }
             var events: [RunEvent.Kind] = []
             if marker == nil || !text.isEmpty {
@@ -81,7 +96,7 @@ final class ChainDemux: Sendable {
     func completeRest() {
         let last = chain.links.count - 1
         for index in state.withLock({ $0.outIndex })..<chain.links.count {
-            feed(OutputLine(stream: .stdout, text: CommandChain.markerPrefix + "\(index) 0"))
+            feed(OutputLine(stream: .stdout, text: CommandChain.markerPrefix + "- \(index) 0"), trusted: true)
         }
         let events = state.withLock { state in
             state.statuses[last] = 0

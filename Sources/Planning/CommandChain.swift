@@ -33,6 +33,13 @@ public struct CommandChain: Sendable, Hashable {
 
     /// Starts every marker: a record separator (never in text a command means to print) and a name.
     public static let markerPrefix = "\u{1e}runbook-link "
+    /// Starts the chain's first line on both streams, with the value every marker of this exec carries:
+    /// read on the host when the exec starts and never exported, so no link can print a marker that
+    /// counts (a link printing markers of its own would otherwise report itself done).
+    public static let headerPrefix = "\u{1e}runbook-chain "
+    /// The body's first line: the value, then the header on both streams.
+    static let preamble =
+        "n=; { read -r n < /proc/sys/kernel/random/uuid; } 2>/dev/null; [ -n \"$n\" ] || n=$$; printf '\\036runbook-chain %s\\n' \"$n\"; printf '\\036runbook-chain %s\\n' \"$n\" >&2\n"
 
     /// The chains of a host's steps: the longest runs of steps where each step's actions are all plain
     /// commands (no guard, undo, cleanup, retry, time limit or run-time input, the same sudo), each
@@ -89,7 +96,7 @@ public struct CommandChain: Sendable, Hashable {
     }
 
     static func make(_ links: [Link]) -> CommandChain {
-        var body = ShellCommand("")
+        var body = ShellCommand(preamble)
         for (index, link) in links.enumerated() { body = body + script(of: link, at: index, last: index == links.count - 1) }
         var requirements: [Requirement] = []
         for requirement in links.flatMap(\.command.requirements) where !requirements.contains(requirement) { requirements.append(requirement) }
@@ -101,7 +108,7 @@ public struct CommandChain: Sendable, Hashable {
 
     /// One link's part of the body: its command in a `sh -c` of its own, then its marker on both streams.
     static func script(of link: Link, at index: Int, last: Bool) -> ShellCommand {
-        let marker = "printf '\\036runbook-link \(index) %s\\n' $s"
+        let marker = "printf '\\036runbook-link %s \(index) %s\\n' \"$n\" $s"
         let own = ShellCommand(
             script: "sh -c " + ShellQuote.quote(link.command.body.script), display: "sh -c " + ShellQuote.quote(link.command.body.display),
             secrets: link.command.body.secrets)
@@ -111,10 +118,17 @@ public struct CommandChain: Sendable, Hashable {
     /// A marker in a line of output: the text before it, the link's index and its status. The marker
     /// is the line's last one: a link's output left without a newline (even a partial marker) comes
     /// before it on the same line.
-    public static func marker(in line: String) -> (before: String, link: Int, status: Int32)? {
+    public static func marker(in line: String) -> (before: String, nonce: String, link: Int, status: Int32)? {
         guard let range = line.ranges(of: markerPrefix).last else { return nil }
         let fields = line[range.upperBound...].split(separator: " ")
-        guard fields.count == 2, let link = Int(fields[0]), let status = Int32(fields[1]) else { return nil }
-        return (String(line[..<range.lowerBound]), link, status)
+        guard fields.count == 3, let link = Int(fields[1]), let status = Int32(fields[2]) else { return nil }
+        return (String(line[..<range.lowerBound]), String(fields[0]), link, status)
+    }
+
+    /// The value a header line announces, if the line is the chain's header.
+    public static func header(in line: String) -> String? {
+        guard line.hasPrefix(headerPrefix) else { return nil }
+        let value = line.dropFirst(headerPrefix.count)
+        return value.isEmpty || value.contains(" ") ? nil : String(value)
     }
 }
