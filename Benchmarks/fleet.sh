@@ -125,7 +125,7 @@ measure() { # tool n round
   echo "$(echo "$end - $start" | bc) $rss $cpu $status"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+. Benchmarks/lib/measure.sh
 
 for n in $sizes; do
   {

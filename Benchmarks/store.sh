@@ -57,14 +57,7 @@ end
 RB
 printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
 
-elapsed() { # command... -> seconds on stdout
-  local start end
-  start=$(date +%s%N)
-  "$@" > "$work/out" 2>&1 || { echo "failed: $*" >&2; tail -5 "$work/out" >&2; exit 1; }
-  end=$(date +%s%N)
-  echo "$(( (end - start) / 1000000 ))"
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+. Benchmarks/lib/measure.sh
 
 for n in $sizes; do
   {
