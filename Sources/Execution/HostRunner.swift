@@ -33,7 +33,13 @@ final class HostRunner: @unchecked Sendable {
         get { bookkeeping.withLock { $0.unreachableAgain } }
         set { bookkeeping.withLock { $0.unreachableAgain = newValue } }
     }
+    /// Steps done before this run took the host over (`ExecutionOptions.resume`).
+    var resumedSteps: Set<String> {
+        get { bookkeeping.withLock { $0.resumedSteps } }
+        set { bookkeeping.withLock { $0.resumedSteps = newValue } }
+    }
     private struct Bookkeeping {
+        var resumedSteps: Set<String> = []
         var unreachableAgain = false
         var lockTaken = false
         var released = false
@@ -75,10 +81,24 @@ final class HostRunner: @unchecked Sendable {
         }
     }
 
+    /// Goes on from steps done by another controller: their actions are this run's to undo.
+    func resume(from point: ResumePoint) {
+        resumedSteps = point.steps
+        let steps = Dictionary(plan.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let actions = point.actions.compactMap { item -> CompletedAction? in
+            guard let step = steps[item.id.step], item.id.index < step.actions.count else { return nil }
+            return CompletedAction(step: item.id.step, action: step.actions[item.id.index], id: item.id, completed: item.completed)
+        }
+        ledger.record(actions)
+        if actions.contains(where: \.action.effect) { touched.set() }
+    }
+
     /// Runs the steps and verifications; returns the first failure, or nil when everything passed.
     func forward() async -> OperationFailure? {
         logMarks = await takeLogMarks()
-        if let precheck = plan.precheck, var failure = await verify(precheck) {
+        let resumed = resumedSteps
+        // A precheck is for a host nothing changed yet: not for one taken over after its steps.
+        if resumed.isEmpty, let precheck = plan.precheck, var failure = await verify(precheck) {
             failure.precheck = true
             return failure
         }
@@ -95,8 +115,8 @@ final class HostRunner: @unchecked Sendable {
             let after = verification.after.isEmpty ? stepNames : Set(verification.after).intersection(stepNames)
             nodes.append((.verify(verification), after))
         }
-        var done: Set<String> = []
-        var started: Set<Int> = []
+        var done: Set<String> = resumed
+        var started = Set(nodes.indices.filter { Set(nodes[$0].node.names).isSubset(of: resumed) })
         var failure: OperationFailure?
         var running = 0
         await withTaskGroup(of: ([String], OperationFailure?).self) { group in

@@ -6,6 +6,17 @@ import Supervisors
 import Synchronization
 import Transport
 
+/// Where a host's run goes on: the steps done, and the actions they did (undone if it then fails).
+public struct ResumePoint: Sendable {
+    public var steps: Set<String>
+    public var actions: [Outstanding]
+
+    public init(steps: Set<String>, actions: [Outstanding]) {
+        self.steps = steps
+        self.actions = actions
+    }
+}
+
 /// Choices of the command line that change how a run goes.
 public struct ExecutionOptions: Sendable {
     /// False with `--no-rollback`: failed hosts are left as they are.
@@ -17,6 +28,9 @@ public struct ExecutionOptions: Sendable {
     /// Up to this many hosts stay connected from locking to their turn; a bigger fleet disconnects
     /// after locking and reconnects when its batch comes (a second handshake per host).
     public var keepConnected: Int
+    /// Hosts whose steps another controller already did (a rollout worker that died before their
+    /// verification): their run goes on from there.
+    public var resume: [String: ResumePoint] = [:]
 
     /// As many connections as the open-file limit holds (a socket and a wake-up pipe each, with room
     /// for everything else), between 50 and 5,000: an idle connection costs a thread and ~0.1 MB.
@@ -307,6 +321,7 @@ public final class RunExecutor: Sendable {
             await settle(passed: false)
             return finish(.precheckFailed, missing, changed: false)
         }
+        if let point = options.resume[context.host] { runner.resume(from: point) }
         inFlight.start(context.host)
         let failure = await runner.forward()
         let changed = runner.changed

@@ -86,6 +86,21 @@ struct RolloutService {
         return nil
     }
 
+    /// A host whose steps a dead worker completed: verified and finished under this claim.
+    private func resume(_ host: String, token: Int64, from: String, point: ResumePoint, stop: StopSignal, factory: TransportFactory) async {
+        let segment = RunSegment(store: store, runID: plan.runID, token: token) { problem in stop.halt(because: "the state store failed: \(problem)") }
+        var options = ExecutionOptions(rollback: rollback, forks: 1)
+        options.resume = [host: point]
+        let executor = RunExecutor(plan: single(host), factory: factory, options: options, bus: bus(segment), stop: stop, store: segment)
+        let summary = await executor.run()
+        let problem = segment.close()
+        let outcome = summary.outcomes[host]
+        var result = outcome?.result ?? .unknown
+        if result == .notStarted { result = .failed }
+        let how = "its steps were done by worker \(from), which stopped; finished by worker \(worker)"
+        report(host, token: token, result: result, message: outcome?.message.map { "\($0) (\(how))" } ?? problem ?? (result == .ok ? how : nil))
+    }
+
     /// The transports of one claim: nothing is sent once the claim may have been taken over.
     private func fenced(_ token: Int64, _ keeper: ClaimKeeper) -> TransportFactory {
         var fenced = factory
@@ -202,8 +217,13 @@ struct RolloutService {
             return
         }
         var last: HostResult?
+        var doneSteps: Set<String> = []
         for event in stored.events where event.host == host {
-            if case .hostFinished(let result, _, _, _) = event.kind { last = result }
+            switch event.kind {
+            case .hostFinished(let result, _, _, _): last = result
+            case .stepFinished(let step, true, _, _, _), .stepSkipped(let step, _): doneSteps.insert(step)
+            default: break
+            }
         }
         if last == .ok {
             // It passed (and removed what it had moved aside) before its worker could report it.
@@ -211,6 +231,13 @@ struct RolloutService {
             return
         }
         let items = (WriteAhead.outstanding(stored.records)[host] ?? []).filter { !$0.undo.isEmpty }
+        let steps = Set(single(host).hosts.first?.steps.map(\.name) ?? [])
+        if !steps.isEmpty, steps.isSubset(of: doneSteps), last == nil {
+            // Every step completed before its worker died: the host is finished here (verified, then
+            // kept or cleaned up and released), and rolled back from those actions if it fails.
+            await resume(host, token: token, from: from, point: ResumePoint(steps: steps, actions: items), stop: stop, factory: factory)
+            return
+        }
         let segment = RunSegment(store: store, runID: plan.runID, token: token) { problem in stop.halt(because: "the state store failed: \(problem)") }
         let executor = RunExecutor(
             plan: single(host), factory: factory, options: ExecutionOptions(forks: 1), bus: bus(segment, recordResults: !items.isEmpty), stop: stop,

@@ -300,6 +300,52 @@ struct PortFleet {
         #expect(try rows(database.url)["h0"]?.state == "rolled_back")
     }
 
+    /// A worker killed after its host's steps, while verifying it: another worker finishes the host
+    /// (verifies it, keeps its backups, releases its lock) instead of rolling it back.
+    @Test func aHostWhoseStepsWereDoneIsFinishedByAnotherWorker() async throws {
+        let fleet = try PortFleet(1)
+        let book = """
+            runbook "finish" do
+              param :dir, type: :path, default: "/tmp"
+              step :change do
+                run "printf v2 > #{dir}/config && touch #{dir}/marker", undo: "printf v1 > #{dir}/config && rm -f #{dir}/marker"
+              end
+              verify within: "30s" do
+                file "#{dir}/ready", exists: true
+              end
+            end
+            """
+        try book.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
+        let database = try TestPostgres.database()
+        let first = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w1"], log: "\(fleet.folder)/w1.out",
+            output: true, environment: environment("w1", database.password))
+        let apply = try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url, "--workers", "1",
+            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
+        // Its step's events are stored with the next batch of records: give them a moment, then kill w1 mid-verification.
+        try await Task.sleep(for: .seconds(2))
+        first.stop(SIGKILL)
+        try shell("touch \(fleet.dirs[0])/ready && chmod 666 \(fleet.dirs[0])/ready")
+        let second = try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w2"], log: "\(fleet.folder)/w2.out",
+            output: true, environment: environment("w2", database.password))
+        let status = apply.waitForExit()
+        _ = second.waitForExit()
+        let output = (try? String(contentsOfFile: "\(fleet.folder)/apply.out", encoding: .utf8)) ?? ""
+        let w2 = (try? String(contentsOfFile: "\(fleet.folder)/w2.out", encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(output)\n\(w2)")
+        let row = try #require(try rows(database.url)["h0"])
+        #expect(row.state == "passed", "\(row)")
+        #expect(row.message.contains("finished by worker w2"), "\(row)")
+        #expect(fleet.snapshot(0)["marker"] != nil)
+        #expect(fleet.snapshot(0)["config"] == "100644 v2" || fleet.snapshot(0)["config"]?.hasSuffix(" v2") == true)
+        #expect(fleet.unlocked(0))
+    }
+
     @Test func sigtermEndsAnIdleWorker() async throws {
         let database = try TestPostgres.database()
         let folder = try workFolder("idle")
