@@ -8,10 +8,8 @@ public final class LeaseKeeper: @unchecked Sendable {
     public let tokens: [String: Int64]
     private let store: PostgresStore
     private let session: StoreSession
-    private let condition = NSCondition()
-    private var stopped = false
-    private var running = true
     private let lost: @Sendable (String) -> Void
+    private var heartbeat: Heartbeat?
 
     public init(store: PostgresStore, runID: String, tokens: [String: Int64], lost: @escaping @Sendable (String) -> Void) {
         self.store = store
@@ -19,42 +17,25 @@ public final class LeaseKeeper: @unchecked Sendable {
         self.tokens = tokens
         self.lost = lost
         session = store.newSession()
-        let thread = Thread { [self] in loop() }
-        thread.name = "runbook.lease-heartbeat"
-        thread.start()
+        heartbeat = Heartbeat(
+            name: "runbook.lease-heartbeat", interval: store.settings.heartbeat, beat: { [self] in renew() }, ended: { [self] in session.close() })
     }
 
-    private func loop() {
-        while true {
-            let stop = condition.withLock { () -> Bool in
-                if !stopped { _ = condition.wait(until: Date().addingTimeInterval(store.settings.heartbeat)) }
-                return stopped
+    /// One renewal; false once a lease is lost (the keeper then stops).
+    private func renew() -> Bool {
+        do {
+            let gone = try store.renew(runID: runID, tokens: tokens, using: session)
+            if !gone.isEmpty {
+                lost("the lease on \(gone.joined(separator: ", ")) was lost (taken over, removed by `unlock --force`, or expired)")
+                return false
             }
-            if stop { break }
-            do {
-                let gone = try store.renew(runID: runID, tokens: tokens, using: session)
-                if !gone.isEmpty {
-                    lost("the lease on \(gone.joined(separator: ", ")) was lost (taken over, removed by `unlock --force`, or expired)")
-                    break
-                }
-            } catch {
-                lost("cannot renew the leases: \(StoreError.from(error, at: store.location).description)")
-                break
-            }
+            return true
+        } catch {
+            lost("cannot renew the leases: \(StoreError.from(error, at: store.location).description)")
+            return false
         }
-        condition.withLock {
-            running = false
-            condition.broadcast()
-        }
-        session.close()
     }
 
     /// Stops renewing (the caller then releases or leaves the leases).
-    public func stop() {
-        condition.withLock {
-            stopped = true
-            condition.broadcast()
-            while running { condition.wait() }
-        }
-    }
+    public func stop() { heartbeat?.stop() }
 }

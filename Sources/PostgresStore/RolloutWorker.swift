@@ -1,6 +1,7 @@
 import Foundation
 import RunEvents
 import StateStore
+import Synchronization
 
 /// Keeps a worker and its claims alive: a thread of its own renews them every `settings.heartbeat`
 /// seconds on its own connection. A claim it no longer holds (taken over after the worker was paused
@@ -10,11 +11,15 @@ public final class ClaimKeeper: @unchecked Sendable {
     private let session: StoreSession
     private let rollout: String
     private let worker: String
-    private let condition = NSCondition()
-    private var tokens: Set<Int64> = []
-    private var stopped = false
-    private var running = true
     private let lost: @Sendable (Int64, String) -> Void
+    private struct Claims {
+        var tokens: Set<Int64> = []
+        /// When each held claim was last known to be ours: its claim, then each renewal that kept it
+        /// (the time read before the query, so never later than the server's own).
+        var confirmed: [Int64: Date] = [:]
+    }
+    private let claims = Mutex(Claims())
+    private var heartbeat: Heartbeat?
 
     public init(store: PostgresStore, rollout: String, worker: String, lost: @escaping @Sendable (Int64, String) -> Void) {
         self.store = store
@@ -22,26 +27,21 @@ public final class ClaimKeeper: @unchecked Sendable {
         self.worker = worker
         self.lost = lost
         session = store.newSession()
-        let thread = Thread { [self] in loop() }
-        thread.name = "runbook.claim-heartbeat"
-        thread.start()
+        heartbeat = Heartbeat(
+            name: "runbook.claim-heartbeat", interval: store.settings.heartbeat, beat: { [self] in renew() }, ended: { [self] in session.close() })
     }
 
-    /// When each held claim was last known to be ours: its claim, then each renewal that kept it
-    /// (the time read before the query, so never later than the server's own).
-    private var confirmed: [Int64: Date] = [:]
-
     public func hold(_ token: Int64) {
-        condition.withLock {
-            tokens.insert(token)
-            confirmed[token] = Date()
+        claims.withLock {
+            $0.tokens.insert(token)
+            $0.confirmed[token] = Date()
         }
     }
 
     public func drop(_ token: Int64) {
-        condition.withLock {
-            tokens.remove(token)
-            confirmed[token] = nil
+        claims.withLock {
+            $0.tokens.remove(token)
+            $0.confirmed[token] = nil
         }
     }
 
@@ -52,50 +52,34 @@ public final class ClaimKeeper: @unchecked Sendable {
     public func fence(_ token: Int64) -> String? {
         let ttl = store.settings.leaseTTL
         let margin = min(1, ttl / 4)
-        return condition.withLock {
-            guard let since = confirmed[token] else { return "the claim is no longer held by this worker" }
+        return claims.withLock {
+            guard let since = $0.confirmed[token] else { return "the claim is no longer held by this worker" }
             let age = Date().timeIntervalSince(since)
             return age < ttl - margin
                 ? nil : "the claim was last confirmed \(Int(age)) s ago, past its TTL (\(Int(ttl)) s): another worker may have taken the host over"
         }
     }
 
-    private func loop() {
-        while true {
-            let held = condition.withLock { () -> [Int64]? in
-                if !stopped { _ = condition.wait(until: Date().addingTimeInterval(store.settings.heartbeat)) }
-                return stopped ? nil : Array(tokens)
+    /// One renewal of every claim held; a claim taken over is told to `lost`. The keeper goes on.
+    private func renew() -> Bool {
+        let held = claims.withLock { Array($0.tokens) }
+        let asked = Date()
+        do {
+            let gone = try store.renewClaims(rollout: rollout, worker: worker, tokens: held, using: session)
+            let taken = claims.withLock { claims -> [Int64] in
+                for token in held where !gone.contains(token) && claims.tokens.contains(token) { claims.confirmed[token] = asked }
+                for token in gone { claims.confirmed[token] = nil }
+                return gone.filter { claims.tokens.remove($0) != nil }
             }
-            guard let held else { break }
-            let asked = Date()
-            do {
-                let gone = try store.renewClaims(rollout: rollout, worker: worker, tokens: held, using: session)
-                condition.withLock {
-                    for token in held where !gone.contains(token) && tokens.contains(token) { confirmed[token] = asked }
-                    for token in gone { confirmed[token] = nil }
-                }
-                for token in gone where condition.withLock({ tokens.remove(token) != nil }) {
-                    lost(token, "the claim was taken over by another worker (this one did not renew it within the TTL)")
-                }
-            } catch {
-                let message = "cannot renew the claims: \(StoreError.from(error, at: store.location).description)"
-                for token in condition.withLock({ Array(tokens) }) { lost(token, message) }
-            }
+            for token in taken { lost(token, "the claim was taken over by another worker (this one did not renew it within the TTL)") }
+        } catch {
+            let message = "cannot renew the claims: \(StoreError.from(error, at: store.location).description)"
+            for token in claims.withLock({ Array($0.tokens) }) { lost(token, message) }
         }
-        condition.withLock {
-            running = false
-            condition.broadcast()
-        }
-        session.close()
+        return true
     }
 
-    public func stop() {
-        condition.withLock {
-            stopped = true
-            condition.broadcast()
-            while running { condition.wait() }
-        }
-    }
+    public func stop() { heartbeat?.stop() }
 }
 
 /// One claim's part of a rollout's run: the records and events of the host a worker runs under one

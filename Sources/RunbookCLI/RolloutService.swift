@@ -64,23 +64,11 @@ struct RolloutService {
             case .over: return nil
             case .wait: try? await Task.sleep(for: .milliseconds(150 + 25 * index))
             case .run(let host, let token):
-                keeper.hold(token)
-                let stop = stops.start(token)
-                await run(host, token: token, stop: stop, factory: fenced(token, keeper))
-                keeper.drop(token)
-                stops.end(token)
+                await serve(token, keeper: keeper, stops: stops) { await self.run(host, token: token, stop: $0, factory: $1) }
             case .takeOver(let host, let token, let from):
-                keeper.hold(token)
-                let stop = stops.start(token)
-                await takeOver(host, token: token, from: from, stop: stop, factory: fenced(token, keeper))
-                keeper.drop(token)
-                stops.end(token)
+                await serve(token, keeper: keeper, stops: stops) { await self.takeOver(host, token: token, from: from, stop: $0, factory: $1) }
             case .finish(let host, let token, let rollback):
-                keeper.hold(token)
-                let stop = stops.start(token)
-                await finish(host, token: token, rollback: rollback, stop: stop, factory: fenced(token, keeper))
-                keeper.drop(token)
-                stops.end(token)
+                await serve(token, keeper: keeper, stops: stops) { await self.finish(host, token: token, rollback: rollback, stop: $0, factory: $1) }
             }
         }
         return nil
@@ -99,6 +87,15 @@ struct RolloutService {
         if result == .notStarted { result = .failed }
         let how = "its steps were done by worker \(from), which stopped; finished by worker \(worker)"
         report(host, token: token, result: result, message: outcome?.message.map { "\($0) (\(how))" } ?? problem ?? (result == .ok ? how : nil))
+    }
+
+    /// Does one claim's work while the keeper renews the claim, with the claim's stop signal and its
+    /// fenced transports.
+    private func serve(_ token: Int64, keeper: ClaimKeeper, stops: Stops, _ work: (StopSignal, TransportFactory) async -> Void) async {
+        keeper.hold(token)
+        await work(stops.start(token), fenced(token, keeper))
+        keeper.drop(token)
+        stops.end(token)
     }
 
     /// The transports of one claim: nothing is sent once the claim may have been taken over.
