@@ -21,19 +21,7 @@ import Testing
         end
         """
 
-    /// Every file under a host's folder but its locks, with its bytes and mode.
-    func snapshot(_ dir: String) -> [String: String] {
-        var result: [String: String] = [:]
-        let names = (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String]) ?? []
-        for name in names where !name.hasPrefix("locks") {
-            let path = "\(dir)/\(name)"
-            var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
-            let bytes = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "(dir)"
-            result[name] = "\(String(info.st_mode, radix: 8)) \(bytes)"
-        }
-        return result
-    }
+    func snapshot(_ dir: String) -> [String: String] { filesBelow(dir) }
 
     struct Controller {
         var home: String
@@ -42,28 +30,13 @@ import Testing
 
     func controller(_ name: String, database: (url: String, password: String)) throws -> Controller {
         let home = try workFolder("home-\(name)")
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = home
-        environment["PGPASSWORD"] = database.password
         // A TTL of a few seconds: on a loaded 2-core machine a heartbeat thread may wait its turn.
-        environment["RUNBOOK_LEASE_TTL"] = "5"
-        environment["RUNBOOK_LEASE_HEARTBEAT"] = "1"
-        environment["RUNBOOK_STATE_RETRY"] = "3"
-        environment.removeValue(forKey: "RUNBOOK_STATE")
+        let environment = controllerEnvironment(home: home, password: database.password, ttl: "5", heartbeat: "1")
         return Controller(home: home, environment: environment)
     }
 
     func run(_ arguments: [String], as controller: Controller) throws -> ProcessOutput {
         try runProcess(arguments, environment: controller.environment)
-    }
-
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
     }
 
     @Test func leaseRefusalSigkillAndRollbackFromAnotherController() async throws {
@@ -197,13 +170,7 @@ extension SharedStateTests {
         """
 
     func environment(_ password: String) throws -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = try workFolder("home")
-        environment["PGPASSWORD"] = password
-        environment["RUNBOOK_LEASE_TTL"] = "6"
-        environment["RUNBOOK_LEASE_HEARTBEAT"] = "0.5"
-        environment.removeValue(forKey: "RUNBOOK_STATE")
-        return environment
+        controllerEnvironment(home: try workFolder("home"), password: password, ttl: "6", heartbeat: "0.5", retry: nil)
     }
 
     /// Refuses new connections to the database and ends the open ones, for `seconds`.

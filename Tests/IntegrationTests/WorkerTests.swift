@@ -57,18 +57,7 @@ struct PortFleet {
     }
 
     /// The host's files but its locks, with their mode and bytes.
-    func snapshot(_ index: Int) -> [String: String] {
-        var result: [String: String] = [:]
-        let names = (FileManager.default.enumerator(atPath: dirs[index])?.allObjects as? [String]) ?? []
-        for name in names where !name.hasPrefix("locks") {
-            let path = "\(dirs[index])/\(name)"
-            var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
-            let bytes = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "(dir)"
-            result[name] = "\(String(info.st_mode, radix: 8)) \(bytes)"
-        }
-        return result
-    }
+    func snapshot(_ index: Int) -> [String: String] { filesBelow(dirs[index]) }
 
     func unlocked(_ index: Int) -> Bool {
         ((try? FileManager.default.contentsOfDirectory(atPath: "\(dirs[index])/locks")) ?? []).allSatisfy { !$0.hasSuffix(".lock") }
@@ -96,23 +85,7 @@ struct PortFleet {
         """
 
     func environment(_ name: String, _ password: String) throws -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = try workFolder("home-\(name)")
-        environment["PGPASSWORD"] = password
-        environment["RUNBOOK_LEASE_TTL"] = "2"
-        environment["RUNBOOK_LEASE_HEARTBEAT"] = "0.5"
-        environment["RUNBOOK_STATE_RETRY"] = "3"
-        environment.removeValue(forKey: "RUNBOOK_STATE")
-        return environment
-    }
-
-    func waitUntil(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
+        controllerEnvironment(home: try workFolder("home-\(name)"), password: password, ttl: "2", heartbeat: "0.5")
     }
 
     func rows(_ database: String) throws -> [String: (state: String, worker: String, attempts: Int, message: String)] {
