@@ -40,18 +40,8 @@ else
 fi
 root=$(pwd)
 
-work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-user=rbbench
-id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
-usermod -p '*' -d "$work" -s /bin/sh "$user" >/dev/null
+. Benchmarks/lib/workspace.sh
+bench_workspace
 mkdir -m 1777 "$work/locks"
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 # Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.

@@ -19,18 +19,8 @@ if [ -z "$bin" ]; then
 fi
 echo "binary: $bin"
 
-work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-user=rbbench
-id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
-usermod -p '*' -d "$work" -s /bin/sh "$user" >/dev/null
+. Benchmarks/lib/workspace.sh
+bench_workspace
 mkdir -m 1777 "$work/locks"
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 # Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
@@ -38,20 +28,7 @@ base=$((20000 + ($$ % 100) * 110))
 . Benchmarks/lib/hosts.sh
 start_sshd_hosts "$work" "$max" "$base"
 
-cat > "$work/three.rb" <<'RB'
-runbook "three" do
-  step :s1 do
-    run "true", undo: "true"
-  end
-  step :s2, after: :s1 do
-    run "true", undo: "true"
-  end
-  step :s3, after: :s2 do
-    run "true", undo: "true"
-  end
-end
-RB
-printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+write_three_steps "$work/three.rb"
 
 . Benchmarks/lib/measure.sh
 

@@ -17,45 +17,20 @@ if [ -z "$bin" ]; then
 fi
 echo "binary: $bin"
 
-work=$(mktemp -d /tmp/runbook-bench-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-user=rbbench
-id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir "$work" --shell /bin/sh "$user"
-usermod -p '*' "$user" >/dev/null
+. Benchmarks/lib/workspace.sh
+bench_workspace
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 # Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
 base=$((20000 + ($$ % 100) * 110))
 . Benchmarks/lib/hosts.sh
 start_sshd_hosts "$work" "$max" "$base"
 
-
 eval "$(scripts/pg-test-cluster start --owner $$)"
 export PGPASSWORD=$RUNBOOK_TEST_PG_PASSWORD
 cleanup_all() { scripts/pg-test-cluster stop "$RUNBOOK_TEST_PG_DIR" || true; cleanup; }
 trap cleanup_all EXIT INT TERM
 
-cat > "$work/three.rb" <<'RB'
-runbook "three" do
-  lock false
-  step :s1 do
-    run "true", undo: "true"
-  end
-  step :s2, after: :s1 do
-    run "true", undo: "true"
-  end
-  step :s3, after: :s2 do
-    run "true", undo: "true"
-  end
-end
-RB
-printf 'Host *\n  UserKnownHostsFile %s\n  IdentityFile %s\n' "$work/known_hosts" "$work/id" > "$work/ssh_config"
+write_three_steps "$work/three.rb" "lock false"
 
 . Benchmarks/lib/measure.sh
 
