@@ -88,6 +88,22 @@ struct PortFleet {
         controllerEnvironment(home: try workFolder("home-\(name)"), password: password, ttl: "2", heartbeat: "0.5")
     }
 
+    /// A `runbook worker --once` in the background, with a HOME of its own; its output in FOLDER/NAME.out.
+    func worker(_ name: String, _ database: (url: String, password: String), in folder: String, forks: Int = 1) throws -> BackgroundProcess {
+        try BackgroundProcess(
+            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", String(forks), "--name", name], log: "\(folder)/\(name).out",
+            output: true, environment: environment(name, database.password))
+    }
+
+    /// `runbook apply` of the fleet's book.rb over the store, in the background; its output in apply.out.
+    func coordinator(_ fleet: PortFleet, _ database: (url: String, password: String), _ options: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(
+            [
+                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
+                database.url,
+            ] + options, log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+    }
+
     func rows(_ database: String) throws -> [String: (state: String, worker: String, attempts: Int, message: String)] {
         let name = String(database.split(separator: "/").last ?? "")
         let text = try TestPostgres.psql(
@@ -108,15 +124,9 @@ struct PortFleet {
         let database = try TestPostgres.database()
         let before = (0..<30).map(fleet.snapshot)
         let workers = try ["wA", "wB", "wC"].map { name in
-            try BackgroundProcess(
-                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "2", "--name", name], log: "\(fleet.folder)/\(name).out",
-                output: true, environment: environment(name, database.password))
+            try worker(name, database, in: fleet.folder, forks: 2)
         }
-        let apply = try BackgroundProcess(
-            [
-                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
-                database.url, "--workers", "3", "--canary", "1", "--serial", "10", "--max-fail", "5",
-            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        let apply = try coordinator(fleet, database, ["--workers", "3", "--canary", "1", "--serial", "10", "--max-fail", "5"])
         // The first worker seen running a host it has changed is killed (on a loaded machine any of
         // the three may be the one that got claims first).
         nonisolated(unsafe) var victim: String?
@@ -180,9 +190,7 @@ struct PortFleet {
         try runbook.replacingOccurrences(of: "sleep 1", with: "true").write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
         let workers = try ["wA", "wB"].map { name in
-            try BackgroundProcess(
-                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", name], log: "\(fleet.folder)/\(name).out",
-                output: true, environment: environment(name, database.password))
+            try worker(name, database, in: fleet.folder)
         }
         let result = try runProcess(
             [
@@ -204,14 +212,8 @@ struct PortFleet {
         let fleet = try PortFleet(4)
         try runbook.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
-        let worker = try BackgroundProcess(
-            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "wA"], log: "\(fleet.folder)/wA.out",
-            output: true, environment: environment("wA", database.password))
-        let apply = try BackgroundProcess(
-            [
-                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
-                database.url, "--workers", "1", "--serial", "1",
-            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        let worker = try self.worker("wA", database, in: fleet.folder)
+        let apply = try coordinator(fleet, database, ["--workers", "1", "--serial", "1"])
         #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
         apply.stop(SIGKILL)
         // The host in flight finishes; after the leases' TTL no new host starts, and the worker is done.
@@ -246,20 +248,12 @@ struct PortFleet {
         try book.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
         let before = fleet.snapshot(0)
-        let first = try BackgroundProcess(
-            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w1"], log: "\(fleet.folder)/w1.out",
-            output: true, environment: environment("w1", database.password))
-        let apply = try BackgroundProcess(
-            [
-                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
-                database.url, "--workers", "1",
-            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        let first = try worker("w1", database, in: fleet.folder)
+        let apply = try coordinator(fleet, database, ["--workers", "1"])
         // w1 is paused in the host's 6 s pause, after its change.
         #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
         first.signal(SIGSTOP)
-        let second = try BackgroundProcess(
-            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w2"], log: "\(fleet.folder)/w2.out",
-            output: true, environment: environment("w2", database.password))
+        let second = try worker("w2", database, in: fleet.folder)
         #expect(try await waitUntil(60) { (try? rows(database.url))?["h0"]?.state == "rolled_back" })
         // The pause on the host is over by now: resumed, w1 would send the next step.
         try await Task.sleep(for: .seconds(6))
@@ -290,22 +284,14 @@ struct PortFleet {
             """
         try book.write(toFile: "\(fleet.folder)/book.rb", atomically: true, encoding: .utf8)
         let database = try TestPostgres.database()
-        let first = try BackgroundProcess(
-            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w1"], log: "\(fleet.folder)/w1.out",
-            output: true, environment: environment("w1", database.password))
-        let apply = try BackgroundProcess(
-            [
-                runbookBinary, "apply", "\(fleet.folder)/book.rb", "--hosts", "all", "-i", fleet.inventory, "--ssh-config", fleet.sshConfig, "--state",
-                database.url, "--workers", "1",
-            ], log: "\(fleet.folder)/apply.out", output: true, environment: environment("apply", database.password))
+        let first = try worker("w1", database, in: fleet.folder)
+        let apply = try coordinator(fleet, database, ["--workers", "1"])
         #expect(try await waitUntil(60) { fleet.snapshot(0)["marker"] != nil })
         // Its step's events are stored with the next batch of records: give them a moment, then kill w1 mid-verification.
         try await Task.sleep(for: .seconds(2))
         first.stop(SIGKILL)
         try shell("touch \(fleet.dirs[0])/ready && chmod 666 \(fleet.dirs[0])/ready")
-        let second = try BackgroundProcess(
-            [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", "w2"], log: "\(fleet.folder)/w2.out",
-            output: true, environment: environment("w2", database.password))
+        let second = try worker("w2", database, in: fleet.folder)
         let status = apply.waitForExit()
         _ = second.waitForExit()
         let output = (try? String(contentsOfFile: "\(fleet.folder)/apply.out", encoding: .utf8)) ?? ""
@@ -390,9 +376,7 @@ struct PortFleet {
     func rollout(_ fleet: PortFleet, book: String, database: (url: String, password: String)) throws -> ProcessOutput {
         let tests = WorkerTests()
         let workers = try ["wA", "wB"].map { name in
-            try BackgroundProcess(
-                [runbookBinary, "worker", "--state", database.url, "--once", "--forks", "1", "--name", name], log: "\(fleet.folder)/\(name).out",
-                output: true, environment: tests.environment(name, database.password))
+            try tests.worker(name, database, in: fleet.folder)
         }
         let result = try runProcess(
             [
