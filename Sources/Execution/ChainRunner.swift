@@ -187,20 +187,7 @@ extension HostRunner {
         } else {
             message = context.redactor.redact(transportError?.message ?? "the command ended without a status")
         }
-        let action = actions[done]
-        // As for a command sent alone: a `run` command's undo is for a command that completed.
-        if action.effect && action.undoesFailure {
-            ledger.record(CompletedAction(step: link.step, action: action, id: ids[done], completed: false))
-        }
-        if action.effect {
-            records.append(WriteAheadRecord(id: ids[done], phase: .completion, work: .action, summary: action.summary, ok: false, message: message))
-            if !action.undoesFailure {
-                records.append(
-                    WriteAheadRecord(
-                        id: ids[done], phase: .completion, work: .undo, summary: action.summary, ok: true,
-                        message: "not undone: the command failed, and its undo is for a command that completed"))
-            }
-        }
+        records += recordFailure(of: actions[done], step: link.step, id: ids[done], message: message)
         // The links after it never ran: their intents are closed, nothing to undo.
         for index in (done + 1)..<chain.links.count where actions[index].effect {
             let summary = actions[index].summary

@@ -185,22 +185,8 @@ final class HostRunner: @unchecked Sendable {
                     do throws(OperationFailure) {
                         for operation in action.operations { try await operations.run(operation, step: step.name, deadline: deadline) }
                     } catch {
-                        // A built-in action may have changed the host before failing: its guarded undo runs
-                        // too. A `run` command's undo is for a command that completed: it does not.
-                        let guarded = action.undoesFailure
-                        if action.effect && guarded {
-                            ledger.record(CompletedAction(step: step.name, action: action, id: id, completed: false))
-                        }
-                        if journaled {
-                            _ = await context.journal?.write(
-                                WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: false, message: error.message))
-                            if !guarded {
-                                _ = await context.journal?.write(
-                                    WriteAheadRecord(
-                                        id: id, phase: .completion, work: .undo, summary: action.summary, ok: true,
-                                        message: "not undone: the command failed, and its undo is for a command that completed"))
-                            }
-                        }
+                        let records = recordFailure(of: action, step: step.name, id: id, message: error.message)
+                        if journaled { _ = await context.journal?.write(records) }
                         throw await withLogs(error, action)
                     }
                     if journaled {
@@ -240,6 +226,22 @@ final class HostRunner: @unchecked Sendable {
             }
         }
         return OperationFailure(message: "step \(step.name) failed")
+    }
+
+    /// An action with an effect failed. A built-in action may have changed the host before failing:
+    /// its guarded undo runs too. A `run` command's undo is for a command that completed: it does not,
+    /// and the journal says so. Returns the records that close the action in the journal.
+    func recordFailure(of action: PlannedAction, step: String, id: ActionID, message: String) -> [WriteAheadRecord] {
+        guard action.effect else { return [] }
+        let failed = WriteAheadRecord(id: id, phase: .completion, work: .action, summary: action.summary, ok: false, message: message)
+        if action.undoesFailure {
+            ledger.record(CompletedAction(step: step, action: action, id: id, completed: false))
+            return [failed]
+        }
+        let notDue = WriteAheadRecord(
+            id: id, phase: .completion, work: .undo, summary: action.summary, ok: true,
+            message: "not undone: the command failed, and its undo is for a command that completed")
+        return [failed, notDue]
     }
 
     /// The reason an action's guard skips it, or nil when it runs.
