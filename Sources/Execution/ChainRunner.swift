@@ -129,9 +129,7 @@ extension HostRunner {
         context.emit(.stepStarted(step: first.step, attempt: 1))
         let started = Date()
         // Every intent is durable before the one exec that may run all of them.
-        let intents = zip(ids, actions).filter { $0.1.effect }.map {
-            WriteAheadRecord(id: $0.0, phase: .intent, work: .action, summary: $0.1.summary, undo: $0.1.undoCommands)
-        }
+        let intents = zip(ids, actions).filter { $0.1.effect }.map { $0.1.intent($0.0) }
         if journaled, !intents.isEmpty, let journal = context.journal, let problem = await journal.write(intents) {
             let message = "not started: \(problem)"
             context.emit(.stepFinished(step: first.step, ok: false, exitStatus: nil, duration: Date().timeIntervalSince(started), message: message))
@@ -150,9 +148,8 @@ extension HostRunner {
         var (statuses, stdout, stderr, stepStarted) = demux.results
         var done = statuses.prefix { $0 == 0 }.count
         if done == chain.links.count, result?.succeeded != true {
-            // Every marker said 0 but the exec did not end well: a link printed markers of its own (its
-            // output shares the markers' stream). Never a success the host did not give: the last link
-            // fails with the exec's own status.
+            // Every marker said 0 but the exec did not end well (it was cut off after the last one):
+            // never a success the host did not give: the last link fails with the exec's own status.
             done -= 1
             statuses[done] = nil
         }

@@ -175,10 +175,7 @@ final class HostRunner: @unchecked Sendable {
                     }
                     let id = ActionID(host: context.host, step: step.name, index: next, attempt: attempt)
                     let journaled = action.effect && context.journal != nil
-                    if journaled, let journal = context.journal,
-                        let problem = await journal.write(
-                            WriteAheadRecord(id: id, phase: .intent, work: .action, summary: action.summary, undo: action.undoCommands, paths: action.paths))
-                    {
+                    if journaled, let journal = context.journal, let problem = await journal.write(action.intent(id)) {
                         throw OperationFailure(message: "not started: \(problem)")
                     }
                     if action.effect { touched.set() }

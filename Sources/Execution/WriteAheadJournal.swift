@@ -34,4 +34,9 @@ public struct WriteAheadJournal: Sendable {
 extension PlannedAction {
     /// Every command the undo sends, as planned: what an intent record carries.
     public var undoCommands: [HostCommand] { undo.flatMap(\.commands) }
+
+    /// The record written before the action is sent: the exact undo it will need, and its paths.
+    func intent(_ id: ActionID) -> WriteAheadRecord {
+        WriteAheadRecord(id: id, phase: .intent, work: .action, summary: summary, undo: undoCommands, paths: paths)
+    }
 }
