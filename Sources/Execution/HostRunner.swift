@@ -84,13 +84,21 @@ final class HostRunner: @unchecked Sendable {
     /// Goes on from steps done by another controller: their actions are this run's to undo.
     func resume(from point: ResumePoint) {
         resumedSteps = point.steps
+        adopt(point.actions)
+    }
+
+    /// Takes over what another controller left possibly done, as if this run had done it: the
+    /// rollback undoes it. Returns how many actions of the plan the records name.
+    @discardableResult
+    func adopt(_ items: [Outstanding]) -> Int {
         let steps = Dictionary(plan.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let actions = point.actions.compactMap { item -> CompletedAction? in
+        let actions = items.compactMap { item -> CompletedAction? in
             guard let step = steps[item.id.step], item.id.index < step.actions.count else { return nil }
             return CompletedAction(step: item.id.step, action: step.actions[item.id.index], id: item.id, completed: item.completed)
         }
         ledger.record(actions)
         if actions.contains(where: \.action.effect) { touched.set() }
+        return actions.count
     }
 
     /// Runs the steps and verifications; returns the first failure, or nil when everything passed.

@@ -376,13 +376,7 @@ extension RunExecutor {
                         context.emit(.hostFinished(result: result, message: problem, left: [], duration: 0))
                         return HostOutcome(host: host.host, result: result, message: problem, left: [], changed: false, duration: 0)
                     }
-                    let steps = Dictionary(host.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-                    let actions = (outstanding[host.host] ?? []).compactMap { item -> CompletedAction? in
-                        guard let step = steps[item.id.step], item.id.index < step.actions.count else { return nil }
-                        return CompletedAction(step: item.id.step, action: step.actions[item.id.index], id: item.id, completed: item.completed)
-                    }
-                    runner.ledger.record(actions)
-                    if actions.contains(where: \.action.effect) { runner.touched.set() }
+                    let adopted = runner.adopt(outstanding[host.host] ?? [])
                     let left = await runner.rollBack()
                     if left.isEmpty, let forget = host.afterRollback {
                         // Best effort: a kept entry left behind only makes a later rollback refuse.
@@ -391,7 +385,7 @@ extension RunExecutor {
                     let result: HostResult = left.isEmpty ? .rolledBack : .rollbackFailed
                     let duration = Date().timeIntervalSince(begin)
                     context.emit(
-                        .hostFinished(result: result, message: "undid \(actions.count) action(s) of run \(self.plan.runID)", left: left, duration: duration))
+                        .hostFinished(result: result, message: "undid \(adopted) action(s) of run \(self.plan.runID)", left: left, duration: duration))
                     return HostOutcome(host: host.host, result: result, message: nil, left: left, changed: true, duration: duration)
                 }
             }
