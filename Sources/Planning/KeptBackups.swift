@@ -70,17 +70,23 @@ public struct KeptBackups: Sendable, Hashable {
     /// theirs holding links to this user's files, and the prune would run and remove those files.
     static let owned = "[ -d \"$k\" ] && [ ! -h \"$k\" ] && [ -O \"$k\" ]"
 
+    /// `path` (one shell word) is a file of the connecting user's, not a symlink: an entry that may be
+    /// run, removed or counted.
+    static func ownedFile(_ path: String) -> String { "[ -f \(path) ] && [ ! -h \(path) ] && [ -O \(path) ]" }
+
     /// Runs and removes the cleanup scripts of older runs beyond the newest `count - 1` (never this
     /// run's, never a file of another user, never through a symlink). Each is first renamed to
     /// `.RUNID.pruning`, so the probe says gone before its script removes anything (a prune killed
     /// half way must not leave an entry whose backups are partly gone); renamed entries left by a
     /// killed prune are run again.
     var prune: ShellCommand {
-        let mine = "[ -f \"$k/$r\" ] && [ ! -h \"$k/$r\" ] && [ -O \"$k/$r\" ]"
+        let mine = Self.ownedFile("\"$k/$r\"")
         return ShellCommand(
             assignment + "; if " + Self.owned + "; then ls -t \"$k\" | grep -E '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | grep -vxF " + ShellQuote.quote(runID)
                 + " | tail -n +\(max(count - 1, 0) + 1) | while IFS= read -r r; do if " + mine + "; then mv -f \"$k/$r\" \"$k/.$r.pruning\"; fi; done"
-                + "; ls -A \"$k\" | grep -E '^[.][A-Za-z0-9_][A-Za-z0-9._-]*[.]pruning$' | while IFS= read -r p; do r=${p#.}; r=${r%.pruning}; if [ -f \"$k/$p\" ] && [ ! -h \"$k/$p\" ] && [ -O \"$k/$p\" ] && sh \"$k/$p\" >/dev/null 2>&1; then rm -f \"$k/$p\"; echo \"\(Self.pruned)$r\"; else echo \"\(Self.pruneFailed)$r\"; fi; done; fi"
+                + "; ls -A \"$k\" | grep -E '^[.][A-Za-z0-9_][A-Za-z0-9._-]*[.]pruning$' | while IFS= read -r p; do r=${p#.}; r=${r%.pruning}; if "
+                + Self.ownedFile("\"$k/$p\"")
+                + " && sh \"$k/$p\" >/dev/null 2>&1; then rm -f \"$k/$p\"; echo \"\(Self.pruned)$r\"; else echo \"\(Self.pruneFailed)$r\"; fi; done; fi"
         )
     }
 
@@ -88,7 +94,7 @@ public struct KeptBackups: Sendable, Hashable {
     public var forget: HostCommand {
         HostCommand(
             ShellCommand(
-                assignment + "; if " + Self.owned + " && [ -f " + entry + " ] && [ ! -h " + entry + " ] && [ -O " + entry + " ]; then rm -f " + entry
+                assignment + "; if " + Self.owned + " && " + Self.ownedFile(entry) + "; then rm -f " + entry
                     + "; fi"), limit: 30)
     }
 
@@ -104,7 +110,7 @@ public struct KeptBackups: Sendable, Hashable {
     public var probe: HostCommand {
         HostCommand(
             ShellCommand(
-                assignment + "; if " + Self.owned + " && [ -f " + entry + " ] && [ ! -h " + entry + " ] && [ -O " + entry + " ]; then echo " + Self.keptLine
+                assignment + "; if " + Self.owned + " && " + Self.ownedFile(entry) + "; then echo " + Self.keptLine
                     + "; ls -t \"$k\" | grep -E '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | while IFS= read -r r; do [ \"$r\" = " + ShellQuote.quote(runID)
                     + " ] && break; echo \"" + Self.newerPrefix + "$r\"; done; else echo gone; fi"), limit: 30)
     }
