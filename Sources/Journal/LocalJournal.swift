@@ -18,27 +18,18 @@ public final class LocalJournal: StateStore, @unchecked Sendable {
     private var events: [String: Int32] = [:]
     private var records: [String: Int32] = [:]
     private var index: Int32 = -1
-    private var problem: String?
-    private let failed: @Sendable (String) -> Void
+    private let latch: FailureLatch
 
     /// `failed` is told once, when a write first fails (a full disk): the run starts no new change.
     public init(folder: String, failed: @escaping @Sendable (String) -> Void = { _ in }) {
         self.folder = folder
-        self.failed = failed
+        latch = FailureLatch(failed: failed)
     }
 
     /// Why the journal stopped being written, if it did.
-    public var failure: String? { lock.withLock { problem } }
+    public var failure: String? { latch.failure }
 
-    private func fail(_ message: String) -> StateStoreError {
-        let first = lock.withLock { () -> Bool in
-            guard problem == nil else { return false }
-            problem = message
-            return true
-        }
-        if first { failed(message) }
-        return .unwritable(message)
-    }
+    private func fail(_ message: String) -> StateStoreError { latch.fail(message) }
 
     private func path(_ runID: String, _ suffix: String) -> String { "\(folder)/\(runID).\(suffix)" }
 

@@ -43,8 +43,7 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
     private let configuration: PostgresConnection.Configuration
     private let lock = NSLock()
     private var writers: [String: StoreWriter] = [:]
-    private var problem: String?
-    private let failed: @Sendable (String) -> Void
+    private let latch: FailureLatch
 
     /// Opens the store at `url` and brings its schema up to date (`migrateTo`: tests stop earlier; nil
     /// leaves it as it is). `failed` is told once when a write fails past the retry bound.
@@ -61,7 +60,7 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
         }
         self.location = location
         self.settings = settings
-        self.failed = failed
+        latch = FailureLatch(failed: failed)
         session = StoreSession(location: location, configuration: configuration)
         do {
             if let target {
@@ -88,17 +87,9 @@ public final class PostgresStore: StateStore, @unchecked Sendable {
     }
 
     /// Why the store stopped being written, if it did.
-    public var failure: String? { lock.withLock { problem } }
+    public var failure: String? { latch.failure }
 
-    private func fail(_ message: String) -> StateStoreError {
-        let first = lock.withLock { () -> Bool in
-            guard problem == nil else { return false }
-            problem = message
-            return true
-        }
-        if first { failed(message) }
-        return .unwritable(message)
-    }
+    private func fail(_ message: String) -> StateStoreError { latch.fail(message) }
 
     private func writer(_ runID: String) -> StoreWriter? { lock.withLock { writers[runID] } }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RunEvents
+import Synchronization
 import Wire
 
 /// Where runs are kept: the local journal (one file per run) and a shared PostgreSQL store implement
@@ -283,5 +284,27 @@ public struct RetentionPolicy: Sendable, Equatable {
     public init(keep: Int, maxAge: Double? = nil) {
         self.keep = keep
         self.maxAge = maxAge
+    }
+}
+
+/// The first write failure of a store: kept, told once to `failed`, and what every later write reports.
+public final class FailureLatch: Sendable {
+    private let problem = Mutex<String?>(nil)
+    private let failed: @Sendable (String) -> Void
+
+    public init(failed: @escaping @Sendable (String) -> Void) { self.failed = failed }
+
+    /// Why the store stopped being written, if it did.
+    public var failure: String? { problem.withLock { $0 } }
+
+    /// Records the failure (the first one is told to `failed`) and returns the error to throw.
+    public func fail(_ message: String) -> StateStoreError {
+        let first = problem.withLock { problem -> Bool in
+            guard problem == nil else { return false }
+            problem = message
+            return true
+        }
+        if first { failed(message) }
+        return .unwritable(message)
     }
 }
