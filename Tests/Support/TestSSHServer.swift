@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -26,18 +27,48 @@ public enum TestUser {
     }()
 }
 
-/// Picks a free TCP port on 127.0.0.1.
+/// Picks a TCP port free on every loopback address, below the kernel's ephemeral range and never
+/// twice in one process. A port from the ephemeral range (bind to port 0) can be taken by any
+/// outgoing connection, or handed to a parallel test, while the app that owns it is stopped; then
+/// the app's restart dies with EADDRINUSE and supervisord reports a spawn error.
 public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    nextPort.withLock { next in
+        for _ in 0..<portRange.count {
+            let port = next
+            next = next + 1 >= portRange.upperBound ? portRange.lowerBound : next + 1
+            if canBind(port, family: AF_INET) && canBind(port, family: AF_INET6) { return port }
+        }
+        return 0
+    }
+}
+
+private let portRange = 20_000..<32_000
+// Parallel test processes (helpers' worktrees) start at different places in the range.
+private let nextPort = Mutex(20_000 + Int(getpid() % 120) * 100)
+
+private func canBind(_ port: Int, family: Int32) -> Bool {
+    let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    if family == AF_INET {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = INADDR_ANY
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+    var one: Int32 = 1
+    // Only the IPv6 side: the IPv4 side was checked on its own.
+    _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    address.sin6_addr = in6addr_any
+    address.sin6_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+    } == 0
 }
 
 /// A real SSH server (OpenSSH, or Dropbear) on a loopback port with throwaway host and user keys,
