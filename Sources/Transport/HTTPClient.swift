@@ -1,33 +1,77 @@
+import CRunbookSystem
+import Dispatch
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// HTTP requests through Foundation's URLSession (libcurl on Linux), never a hand-written parser.
+/// HTTP requests through the system's libcurl (loaded on first use), never a hand-written parser.
 public enum HTTPClient {
-    /// Makes one request; any answer (also 500) is a response, only no answer is an error.
-    public static func request(url: String, method: String, timeout: Double, host: String, hostHeader: String? = nil) async throws(TransportError)
-        -> HTTPResponse
+    /// Redirects followed within one origin; a check's URL that redirects further is a misconfiguration, not a hop.
+    static let maxRedirects = 10
+    /// The body a check reads; the rest is not downloaded.
+    static let maxBody = 1 << 20
+
+    /// Makes one request; any answer (also 500) is a response, only no answer is an error. A redirect
+    /// to the same scheme, host and port is followed; one to another origin is the answer, so a check
+    /// never reaches a machine its URL did not name. With `tunnel` (the local end of an SSH forward to
+    /// the URL's host and port) every hop goes through the tunnel with the URL's own Host header.
+    public static func request(url: String, method: String, timeout: Double, host: String, tunnel: (host: String, port: Int)? = nil)
+        async throws(TransportError) -> HTTPResponse
     {
-        guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https" else {
+        guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https", target.host != nil else {
             throw TransportError(.http, host: host, "`\(url)` is not an http(s) URL")
         }
-        var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = method
-        if let hostHeader { request.setValue(hostHeader, forHTTPHeaderField: "Host") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.connectionProxyDictionary = [:]
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return HTTPResponse(status: status, body: String(decoding: data.prefix(1 << 20), as: UTF8.self))
-        } catch {
-            throw TransportError(.http, host: host, "\(method) \(url): \(error.localizedDescription)")
+        let deadline = Date().addingTimeInterval(timeout)
+        var current = target
+        var method = method
+        for _ in 0...maxRedirects {
+            var sent = current.absoluteString
+            var hostHeader: String?
+            if let tunnel, var components = URLComponents(url: current, resolvingAgainstBaseURL: false), let name = components.host {
+                hostHeader = components.port.map { "\(name):\($0)" } ?? name
+                components.host = tunnel.host
+                components.port = tunnel.port
+                sent = components.string ?? sent
+            }
+            let answer = await perform(url: sent, method: method, hostHeader: hostHeader, timeout: deadline.timeIntervalSinceNow)
+            guard answer.code == 0 else { throw TransportError(.http, host: host, "\(method) \(current.absoluteString): \(answer.error)") }
+            // Through a tunnel curl resolves a relative Location against the tunnel's end: resolve it against the URL instead.
+            let location = answer.location.flatMap { URL(string: $0, relativeTo: current)?.absoluteURL }
+            guard (300..<400).contains(answer.status), let next = location, sameOrigin(next, current) else {
+                return HTTPResponse(status: answer.status, body: String(decoding: answer.body, as: UTF8.self))
+            }
+            // As browsers and URLSession do: a 303, and a 301/302 of a POST, are followed with GET.
+            if answer.status == 303 || (method == "POST" && (answer.status == 301 || answer.status == 302)) { method = "GET" }
+            current = next
+        }
+        throw TransportError(.http, host: host, "\(method) \(url): more than \(maxRedirects) redirects")
+    }
+
+    static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        func port(_ url: URL) -> Int? { url.port ?? (url.scheme == "https" ? 443 : url.scheme == "http" ? 80 : nil) }
+        return a.scheme == b.scheme && a.host?.lowercased() == b.host?.lowercased() && port(a) == port(b)
+    }
+
+    struct Answer: Sendable {
+        var code: Int32
+        var status: Int
+        var body: [UInt8]
+        var location: String?
+        var error: String
+    }
+
+    /// Runs the blocking request on a thread of its own, off the cooperative pool other hosts need.
+    static func perform(url: String, method: String, hostHeader: String?, timeout: Double) async -> Answer {
+        let milliseconds = max(1, Int(timeout * 1000))
+        return await withCheckedContinuation { continuation in
+            DispatchQueue(label: "runbook.http").async {
+                var raw = rb_http_answer()
+                let code = rb_http_request(url, method, hostHeader, milliseconds, maxBody, &raw)
+                defer { rb_http_free(&raw) }
+                let body = raw.body.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: raw.body_length)) } ?? []
+                let error = withUnsafeBytes(of: raw.error) { bytes in
+                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                continuation.resume(returning: Answer(code: code, status: raw.status, body: body, location: raw.location.map { String(cString: $0) }, error: error))
+            }
         }
     }
 }

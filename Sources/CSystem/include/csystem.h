@@ -14,4 +14,27 @@ short rb_spawn_setsid_flag(void);
 /// started; a constructor filled them with /dev/null before anything else could open them.
 int rb_closed_std_fds(void);
 
+#include <stddef.h>
+
+/// One answer of rb_http_request: the status (0 when none), the body (malloc'd, at most the
+/// request's max_body bytes), the last response's Location header as sent (malloc'd or NULL), and
+/// libcurl's reason when there was no answer.
+typedef struct rb_http_answer {
+    long status;
+    char *body;
+    size_t body_length;
+    char *location;
+    char error[256];
+} rb_http_answer;
+
+/// One HTTP request through the system's libcurl, loaded on first use: runs without HTTP checks
+/// never map curl and its TLS, LDAP and Kerberos libraries. Never follows redirects, never uses a
+/// proxy. Returns 0 with an answer (any status), -1 when libcurl cannot be loaded, or curl's
+/// error code; `error` says why. Blocks up to timeout_ms.
+int rb_http_request(const char *url, const char *method, const char *host_header, long timeout_ms, size_t max_body,
+                    rb_http_answer *answer);
+
+/// Frees what rb_http_request allocated in the answer.
+void rb_http_free(rb_http_answer *answer);
+
 #endif

@@ -58,22 +58,15 @@ public final class SSHTransport: Transport, @unchecked Sendable {
     /// Requests the URL through a direct-tcpip tunnel, so it is made as the host sees it (no curl on the host).
     public func http(url: String, method: String, timeout: Double) async throws(TransportError) -> HTTPResponse {
         let connection = try await connected()
-        guard var components = URLComponents(string: url), components.scheme == "http", let targetHost = components.host else {
+        guard let components = URLComponents(string: url), components.scheme == "http", let targetHost = components.host else {
             throw TransportError(.http, host: host, "`\(url)` is not an http URL (https through the tunnel is not supported)")
         }
-        let targetPort = components.port ?? 80
-        let (localPort, listener) = try connection.listen(to: targetHost, port: targetPort)
+        let (localPort, listener) = try connection.listen(to: targetHost, port: components.port ?? 80)
         defer { connection.stopListening(listener) }
-        let hostHeader = components.port.map { "\(targetHost):\($0)" } ?? targetHost
-        components.host = "127.0.0.1"
-        components.port = localPort
-        guard let local = components.string else { throw TransportError(.http, host: host, "cannot rewrite `\(url)`") }
         do throws(TransportError) {
-            return try await HTTPClient.request(url: local, method: method, timeout: timeout, host: host, hostHeader: hostHeader)
+            return try await HTTPClient.request(url: url, method: method, timeout: timeout, host: host, tunnel: ("127.0.0.1", localPort))
         } catch {
-            // Name the URL as the runbook wrote it, not the local end of the tunnel.
-            let reason = error.message.components(separatedBy: "\(local): ").last ?? error.message
-            throw TransportError(.http, host: host, "\(method) \(url) (as \(host) sees it, through the SSH tunnel): \(reason)")
+            throw TransportError(.http, host: host, "\(error.message) (as \(host) sees it, through the SSH tunnel)")
         }
     }
 
