@@ -7,3 +7,7 @@ int rb_spawn_closefrom(void *actions, int low) {
 }
 
 short rb_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+#include <malloc.h>
+
+void rb_limit_malloc_arenas(int count) { mallopt(M_ARENA_MAX, count); }

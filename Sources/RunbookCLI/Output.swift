@@ -43,6 +43,10 @@ enum ProcessSetup {
     /// constructor), so that no file or socket became "standard output"; the writer reports them.
     static func install() {
         signal(SIGPIPE, SIG_IGN)
+        // glibc gives each thread that allocates an arena of its own (up to 8 per core); the
+        // connections' short-lived threads left 16 arenas of ~300 KB at 50 hosts. Two arenas hold
+        // the same data in 1 MB less, with no measurable cost in wall time (docs/performance.md).
+        rb_limit_malloc_arenas(2)
         let closed = rb_closed_std_fds()
         closedAtStart = Set([STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO].filter { closed & (1 << $0) != 0 })
     }

@@ -14,6 +14,9 @@ short rb_spawn_setsid_flag(void);
 /// started; a constructor filled them with /dev/null before anything else could open them.
 int rb_closed_std_fds(void);
 
+/// mallopt(M_ARENA_MAX, count): glibc's malloc.h is not part of Swift's Glibc module.
+void rb_limit_malloc_arenas(int count);
+
 #include <stddef.h>
 
 /// One answer of rb_http_request: the status (0 when none), the body (malloc'd, at most the
