@@ -19,7 +19,7 @@
 #   RUNBOOK_BIN=path (another runbook binary instead of building this one),
 #   RUNBOOK_BEFORE=path (an older build, measured with locks as the tool `runbook-before`: add it to TOOLS).
 # The hosts log in as `rbbench`, a user whose shell (/bin/sh, no rc files) starts clean. runbook is
-# the release build in .build-release; Fabric and ansible-core are installed into .venv. Everything
+# the shipped build (scripts/build-release, in .build-release); Fabric and ansible-core are installed into .venv. Everything
 # started is stopped by PID at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +35,7 @@ scripts/install-deps >/dev/null
 if [ -n "${RUNBOOK_BIN:-}" ]; then
   bin=$(realpath "$RUNBOOK_BIN")
 else
-  nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
-  bin=$(pwd)/.build-release/release/runbook
+  bin=$(nice -n 5 scripts/build-release 2> >(tail -1 >&2))
 fi
 root=$(pwd)
 

@@ -14,8 +14,7 @@ repeat=${REPEAT:-7}
 [ "$(id -u)" = 0 ] || { echo "run as root (it starts sshd servers)" >&2; exit 2; }
 bin=${BINARY:-}
 if [ -z "$bin" ]; then
-  nice -n 5 swift build -c release --scratch-path .build-release --product runbook 2>&1 | tail -1
-  bin=$(pwd)/.build-release/release/runbook
+  bin=$(nice -n 5 scripts/build-release 2> >(tail -1 >&2))
 fi
 echo "binary: $bin"
 
