@@ -6,8 +6,9 @@ import Testing
     import Glibc
 #endif
 
-/// The `runbook` binary next to the test bundle.
+/// The `runbook` binary next to the test bundle, or RUNBOOK_TEST_BINARY (the shipped build of scripts/build-release).
 var runbookBinary: String {
+    if let chosen = ProcessInfo.processInfo.environment["RUNBOOK_TEST_BINARY"], !chosen.isEmpty { return chosen }
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [directory, directory.deletingLastPathComponent()] {
         let path = candidate.appendingPathComponent("runbook").path
