@@ -70,7 +70,8 @@ public enum HTTPClient {
                 let error = withUnsafeBytes(of: raw.error) { bytes in
                     String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 }
-                continuation.resume(returning: Answer(code: code, status: raw.status, body: body, location: raw.location.map { String(cString: $0) }, error: error))
+                continuation.resume(
+                    returning: Answer(code: code, status: raw.status, body: body, location: raw.location.map { String(cString: $0) }, error: error))
             }
         }
     }

@@ -13,7 +13,8 @@ import Testing
 
         init() throws {
             port = freePort()
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/http/server.py")
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "Fixtures/http/server.py")
             process = try BackgroundProcess(["/usr/bin/python3", script.path, String(port)])
             for _ in 0..<100 where (try? shell("nc -z 127.0.0.1 \(port)")) == nil { usleep(50_000) }
         }
