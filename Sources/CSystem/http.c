@@ -13,6 +13,7 @@ enum {
     OPT_WRITEDATA = 10001, OPT_URL = 10002, OPT_ERRORBUFFER = 10010, OPT_WRITEFUNCTION = 20011, OPT_HTTPHEADER = 10023,
     OPT_CUSTOMREQUEST = 10036, OPT_NOBODY = 44, OPT_NOSIGNAL = 99, OPT_ACCEPT_ENCODING = 10102, OPT_TIMEOUT_MS = 155,
     OPT_CONNECTTIMEOUT_MS = 156, OPT_NOPROXY = 10177, OPT_PROTOCOLS = 181, OPT_HEADERFUNCTION = 20079, OPT_HEADERDATA = 10029,
+    OPT_NOPROGRESS = 43, OPT_XFERINFOFUNCTION = 20219, OPT_XFERINFODATA = 10057,
     INFO_RESPONSE_CODE = 0x200002,
     PROTO_HTTP_HTTPS = 1 | 2, GLOBAL_DEFAULT = 3, E_WRITE_ERROR = 23,
 };
@@ -102,8 +103,14 @@ static size_t keep(char *data, size_t size, size_t count, void *context) {
     return sink->full ? 0 : size * count;
 }
 
+// libcurl calls it at least once a second, also while connecting: a cancelled check ends within it.
+static int progress(void *context, long long total, long long now, long long up_total, long long up_now) {
+    (void)total, (void)now, (void)up_total, (void)up_now;
+    return __atomic_load_n((const int *)context, __ATOMIC_RELAXED) != 0;
+}
+
 int rb_http_request(const char *url, const char *method, const char *host_header, long timeout_ms, size_t max_body,
-                    rb_http_answer *answer) {
+                    const int *cancelled, rb_http_answer *answer) {
     memset(answer, 0, sizeof *answer);
     pthread_once(&once, load);
     if (!curl.loaded) {
@@ -132,6 +139,9 @@ int rb_http_request(const char *url, const char *method, const char *host_header
     curl.setopt(handle, OPT_WRITEDATA, &sink);
     curl.setopt(handle, OPT_HEADERFUNCTION, header);
     curl.setopt(handle, OPT_HEADERDATA, answer);
+    curl.setopt(handle, OPT_NOPROGRESS, 0L);
+    curl.setopt(handle, OPT_XFERINFOFUNCTION, progress);
+    curl.setopt(handle, OPT_XFERINFODATA, cancelled);
     if (headers) curl.setopt(handle, OPT_HTTPHEADER, headers);
     // HEAD as a custom method would wait for a body that never comes.
     if (strcmp(method, "HEAD") == 0) curl.setopt(handle, OPT_NOBODY, 1L);
@@ -147,6 +157,8 @@ int rb_http_request(const char *url, const char *method, const char *host_header
     curl.cleanup(handle);
     return code;
 }
+
+void rb_http_cancel(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
 
 void rb_http_free(rb_http_answer *answer) {
     free(answer->body);

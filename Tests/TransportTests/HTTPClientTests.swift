@@ -48,6 +48,16 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 8, "neither waited for its timeout")
     }
 
+    @Test func aCancelledRequestEndsWithinASecond() async throws {
+        let web = try Web()
+        let started = Date()
+        let request = Task { try await HTTPClient.request(url: "http://127.0.0.1:\(web.port)/silent", method: "GET", timeout: 30, host: "h") }
+        try await Task.sleep(for: .milliseconds(300))
+        request.cancel()
+        await #expect(throws: TransportError.self) { try await request.value }
+        #expect(Date().timeIntervalSince(started) < 5, "the request waited for the server, not for its cancellation")
+    }
+
     @Test func noAnswerIsAnErrorNamingTheURL() async throws {
         let url = "http://127.0.0.1:\(freePort())/health"
         do {

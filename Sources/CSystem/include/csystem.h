@@ -33,9 +33,12 @@ typedef struct rb_http_answer {
 /// One HTTP request through the system's libcurl, loaded on first use: runs without HTTP checks
 /// never map curl and its TLS, LDAP and Kerberos libraries. Never follows redirects, never uses a
 /// proxy. Returns 0 with an answer (any status), -1 when libcurl cannot be loaded, or curl's
-/// error code; `error` says why. Blocks up to timeout_ms.
+/// error code; `error` says why. Blocks up to timeout_ms, or until *cancelled becomes nonzero.
 int rb_http_request(const char *url, const char *method, const char *host_header, long timeout_ms, size_t max_body,
-                    rb_http_answer *answer);
+                    const int *cancelled, rb_http_answer *answer);
+
+/// Makes the request waiting on `flag` end (from another thread).
+void rb_http_cancel(int *flag);
 
 /// Frees what rb_http_request allocated in the answer.
 void rb_http_free(rb_http_answer *answer);

@@ -2,6 +2,7 @@
 """A web server for the HTTP client's tests: redirects, an endless body. Usage: server.py PORT"""
 import http.server
 import sys
+import time
 
 port = int(sys.argv[1])
 
@@ -34,6 +35,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(303, headers=[("Location", "/final")])
         elif path == "/loop":
             self.answer(302, headers=[("Location", "/loop")])
+        elif path == "/silent":
+            time.sleep(60)
         elif path == "/endless":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
