@@ -55,6 +55,7 @@ import Testing
         ("step :a do\n  run \"x\"\nend\nverify do\n  rss \"x\", max: \"1G\"\nend\n", "unknown assertion `rss`; did you mean `memory`?"),
         ("step :a do\n  run \"x\"\nend\nverify do\n  memory \"x\", max: \"1GB\"\nend\n", "`max:` of the assertion `memory` must be a size"),
         ("step :a do\n  run \"x\"\nend\nverify do\n  reachable \"db\"\nend\n", "`reachable` takes \"host:port\""),
+        ("step :a do\n  run \"x\"\nend\nverify do\n  http \"http://h/\", method: \"GET /x HTTP/1.1\\r\\nX-A: b\"\nend\n", "`method:` must be an HTTP method"),
         ("step :a do\n  run \"x\"\nend\nverify do\n  log \"x\"\nend\n", "`log` needs `contains:` or `not_contains:`"),
         ("step :a do\n  env_file \"/x\"\nend\n", "`env_file` needs `set:` or `unset:`"),
         ("step :a do\n  env_file \"/x\", set: {\"A-B\": 1}\nend\n", "`A-B` is not a valid variable name for an env file"),
