@@ -115,6 +115,7 @@ measure() { # tool n round
 }
 
 . Benchmarks/lib/measure.sh
+evict "$bin" ${RUNBOOK_BEFORE:+"$RUNBOOK_BEFORE"}
 
 for n in $sizes; do
   {
