@@ -1,5 +1,4 @@
 import CRunbookSystem
-import Dispatch
 import Foundation
 
 /// HTTP requests through the system's libcurl (loaded on first use), never a hand-written parser.
@@ -73,7 +72,8 @@ public enum HTTPClient {
         let flag = CancelFlag()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                DispatchQueue(label: "runbook.http").async {
+                // A thread of its own, not GCD's pool: that pool is bounded, and other blocked work can hold it.
+                Thread {
                     var raw = rb_http_answer()
                     let code = rb_http_request(url, method, hostHeader, milliseconds, maxBody, flag.pointer, &raw)
                     defer { rb_http_free(&raw) }
@@ -83,7 +83,7 @@ public enum HTTPClient {
                     }
                     continuation.resume(
                         returning: Answer(code: code, status: raw.status, body: body, location: raw.location.map { String(cString: $0) }, error: error))
-                }
+                }.start()
             }
         } onCancel: {
             flag.cancel()
