@@ -118,32 +118,86 @@ final class ChainDemux: Sendable {
 
 extension HostRunner {
     /// Runs a chain as one exec and reports each of its steps as if they had been sent one by one.
+    /// The work between the awaits is in `ChainRun`'s synchronous methods: an async function's frame
+    /// holds every value any of its paths keeps across an await, and this one's was 9 KB per host.
     func run(_ chain: CommandChain) async -> OperationFailure? {
+        let run: ChainRun
+        switch ChainRun.start(chain, on: self) {
+        case .failure(let failure): return failure
+        case .success(let started): run = started
+        }
+        // Every intent is durable before the one exec that may run all of them.
+        if let journal = context.journal, !run.intents.isEmpty, let problem = await journal.write(run.intents) {
+            return run.notStarted(problem)
+        }
+        let outcome = await run.send()
+        let records = run.settle(outcome.result, outcome.error)
+        if let journal = context.journal, !records.isEmpty { _ = await journal.write(records) }
+        return run.finish()
+    }
+}
+
+/// One chain's run on a host, kept out of the async frames of `HostRunner.run(_:)`.
+private final class ChainRun {
+    let chain: CommandChain
+    let runner: HostRunner
+    let actions: [PlannedAction]
+    let ids: [ActionID]
+    let firstStep: String
+    let started: Date
+    let demux: ChainDemux
+    /// The intent records of the actions with an effect (written only with a journal).
+    let intents: [WriteAheadRecord]
+    /// What `finish` reports: the failed link's step, status and message, and when its step started.
+    private var failure: (step: String, exitStatus: Int32?, message: String, stepStarted: Date)?
+
+    private init(chain: CommandChain, runner: HostRunner, actions: [PlannedAction], firstStep: String) {
+        self.chain = chain
+        self.runner = runner
+        self.actions = actions
+        self.firstStep = firstStep
+        let context = runner.context
+        ids = chain.links.map { ActionID(host: context.host, step: $0.step, index: $0.action, attempt: 1) }
+        intents = context.journal == nil ? [] : zip(ids, actions).filter { $0.1.effect }.map { $0.1.intent($0.0) }
+        context.emit(.stepStarted(step: firstStep, attempt: 1))
+        started = Date()
+        demux = ChainDemux(chain: chain, actions: actions, context: context)
+    }
+
+    /// Resolves the chain's actions and reports its first step started; a failure when the plan
+    /// names an action it does not have.
+    @inline(never)
+    static func start(_ chain: CommandChain, on runner: HostRunner) -> Result<ChainRun, OperationFailure> {
+        let plan = runner.context.plan
         let steps = Dictionary(plan.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let actions = chain.links.compactMap { link in steps[link.step].flatMap { $0.actions.indices.contains(link.action) ? $0.actions[link.action] : nil } }
         guard let first = chain.links.first, actions.count == chain.links.count else {
-            return OperationFailure(message: "the plan's chain names an unknown action")
+            return .failure(OperationFailure(message: "the plan's chain names an unknown action"))
         }
-        let ids = chain.links.map { ActionID(host: context.host, step: $0.step, index: $0.action, attempt: 1) }
-        let journaled = context.journal != nil
-        context.emit(.stepStarted(step: first.step, attempt: 1))
-        let started = Date()
-        // Every intent is durable before the one exec that may run all of them.
-        let intents = zip(ids, actions).filter { $0.1.effect }.map { $0.1.intent($0.0) }
-        if journaled, !intents.isEmpty, let journal = context.journal, let problem = await journal.write(intents) {
-            let message = "not started: \(problem)"
-            context.emit(.stepFinished(step: first.step, ok: false, exitStatus: nil, duration: Date().timeIntervalSince(started), message: message))
-            return OperationFailure(message: "step \(first.step): \(message)")
-        }
-        if actions.contains(where: \.effect) { touched.set() }
-        let demux = ChainDemux(chain: chain, actions: actions, context: context)
-        var result: ExecResult?
-        var transportError: TransportError?
+        return .success(ChainRun(chain: chain, runner: runner, actions: actions, firstStep: first.step))
+    }
+
+    /// The journal refused the intents: nothing was sent.
+    @inline(never)
+    func notStarted(_ problem: String) -> OperationFailure {
+        let message = "not started: \(problem)"
+        runner.context.emit(.stepFinished(step: firstStep, ok: false, exitStatus: nil, duration: Date().timeIntervalSince(started), message: message))
+        return OperationFailure(message: "step \(firstStep): \(message)")
+    }
+
+    func send() async -> (result: ExecResult?, error: TransportError?) {
+        if actions.contains(where: \.effect) { runner.touched.set() }
         do throws(TransportError) {
-            result = try await context.send(chain.command, output: demux.feed)
+            return (try await runner.context.send(chain.command, output: demux.feed), nil)
         } catch {
-            transportError = error
+            return (nil, error)
         }
+    }
+
+    /// Records what the exec did, link by link; returns the journal records to write.
+    @inline(never)
+    func settle(_ result: ExecResult?, _ transportError: TransportError?) -> [WriteAheadRecord] {
+        let context = runner.context
         if result?.succeeded == true { demux.completeRest() }
         var (statuses, stdout, stderr, stepStarted) = demux.results
         var done = statuses.prefix { $0 == 0 }.count
@@ -158,17 +212,9 @@ extension HostRunner {
             if actions[index].effect {
                 records.append(WriteAheadRecord(id: ids[index], phase: .completion, work: .action, summary: actions[index].summary, ok: true))
             }
-            ledger.record(CompletedAction(step: chain.links[index].step, action: actions[index], id: ids[index]))
+            runner.ledger.record(CompletedAction(step: chain.links[index].step, action: actions[index], id: ids[index]))
         }
-        guard done < chain.links.count else {
-            if journaled, !records.isEmpty { _ = await context.journal?.write(records) }
-            if plan.releaseRides, chain.steps.last == plan.steps.last?.name {
-                // The host's last command released the lock (only a Ctrl-C can still roll it back).
-                lockTaken = false
-                released = true
-            }
-            return nil
-        }
+        guard done < chain.links.count else { return records }
         let link = chain.links[done]
         let message: String
         var exitStatus: Int32?
@@ -184,7 +230,7 @@ extension HostRunner {
         } else {
             message = context.redactor.redact(transportError?.message ?? "the command ended without a status")
         }
-        records += recordFailure(of: actions[done], step: link.step, id: ids[done], message: message)
+        records += runner.recordFailure(of: actions[done], step: link.step, id: ids[done], message: message)
         // The links after it never ran: their intents are closed, nothing to undo.
         for index in (done + 1)..<chain.links.count where actions[index].effect {
             let summary = actions[index].summary
@@ -194,8 +240,27 @@ extension HostRunner {
             records.append(
                 WriteAheadRecord(id: ids[index], phase: .completion, work: .undo, summary: summary, ok: true, message: "nothing to undo: it never ran"))
         }
-        if journaled, !records.isEmpty { _ = await context.journal?.write(records) }
-        context.emit(.stepFinished(step: link.step, ok: false, exitStatus: exitStatus, duration: Date().timeIntervalSince(stepStarted), message: message))
-        return OperationFailure(message: "step \(link.step): \(message)", exitStatus: exitStatus)
+        failure = (link.step, exitStatus, message, stepStarted)
+        return records
+    }
+
+    /// After the records are written: the failed link's step finishes, or the lock counts as
+    /// released when the host's last command carried its release.
+    @inline(never)
+    func finish() -> OperationFailure? {
+        guard let failure else {
+            let plan = runner.context.plan
+            if plan.releaseRides, chain.steps.last == plan.steps.last?.name {
+                // The host's last command released the lock (only a Ctrl-C can still roll it back).
+                runner.lockTaken = false
+                runner.released = true
+            }
+            return nil
+        }
+        runner.context.emit(
+            .stepFinished(
+                step: failure.step, ok: false, exitStatus: failure.exitStatus, duration: Date().timeIntervalSince(failure.stepStarted),
+                message: failure.message))
+        return OperationFailure(message: "step \(failure.step): \(failure.message)", exitStatus: failure.exitStatus)
     }
 }

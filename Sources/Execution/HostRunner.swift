@@ -106,23 +106,11 @@ final class HostRunner: @unchecked Sendable {
         logMarks = await takeLogMarks()
         let resumed = resumedSteps
         // A precheck is for a host nothing changed yet: not for one taken over after its steps.
-        if resumed.isEmpty, let precheck = plan.precheck, var failure = await verify(precheck) {
+        if resumed.isEmpty, let precheck = context.plan.precheck, var failure = await verify(precheck) {
             failure.precheck = true
             return failure
         }
-        let stepNames = Set(plan.steps.map(\.name))
-        var nodes: [(node: Node, after: Set<String>)] = []
-        for step in plan.steps {
-            guard let chain = plan.chain(of: step.name) else {
-                nodes.append((.step(step), Set(step.after).intersection(stepNames)))
-                continue
-            }
-            if chain.steps.first == step.name { nodes.append((.chain(chain), Set(step.after).intersection(stepNames))) }
-        }
-        for verification in plan.verifications {
-            let after = verification.after.isEmpty ? stepNames : Set(verification.after).intersection(stepNames)
-            nodes.append((.verify(verification), after))
-        }
+        let nodes = graph()
         var done: Set<String> = resumed
         var started = Set(nodes.indices.filter { Set(nodes[$0].node.names).isSubset(of: resumed) })
         var failure: OperationFailure?
@@ -154,6 +142,27 @@ final class HostRunner: @unchecked Sendable {
             return OperationFailure(message: stop.reason ?? "interrupted (Ctrl-C)")
         }
         return failure
+    }
+
+    /// The host's steps, chains and verifications, each with what it waits for. Not inline in
+    /// `forward`: each read of `plan` there was a copy of it (928 bytes) in its async frame.
+    @inline(never)
+    private func graph() -> [(node: Node, after: Set<String>)] {
+        let plan = context.plan
+        let stepNames = Set(plan.steps.map(\.name))
+        var nodes: [(node: Node, after: Set<String>)] = []
+        for step in plan.steps {
+            guard let chain = plan.chain(of: step.name) else {
+                nodes.append((.step(step), Set(step.after).intersection(stepNames)))
+                continue
+            }
+            if chain.steps.first == step.name { nodes.append((.chain(chain), Set(step.after).intersection(stepNames))) }
+        }
+        for verification in plan.verifications {
+            let after = verification.after.isEmpty ? stepNames : Set(verification.after).intersection(stepNames)
+            nodes.append((.verify(verification), after))
+        }
+        return nodes
     }
 
     private func run(_ node: Node) async -> OperationFailure? {

@@ -286,11 +286,10 @@ public final class RunExecutor: Sendable {
     private func makeContext(_ host: HostPlan) -> HostContext {
         let adapter = host.supervisor.map { Supervisors.adapter(for: $0, command: host.supervisorCommand) }
         let batch = plan.rollout.batches.firstIndex { $0.contains(host.host) }.map { $0 + 1 }
-        var context = HostContext(
+        return HostContext(
             plan: host, transport: factory.transport(host: host.host, connection: host.connection), bus: bus,
-            redactor: Redactor(secrets: host.secrets), adapter: adapter, batch: plan.rollout.batches.count > 1 ? batch : nil)
-        context.journal = store.map { WriteAheadJournal(store: $0, runID: plan.runID, stop: stop) }
-        return context
+            redactor: Redactor(secrets: host.secrets), adapter: adapter, batch: plan.rollout.batches.count > 1 ? batch : nil,
+            journal: store.map { WriteAheadJournal(store: $0, runID: plan.runID, stop: stop) })
     }
 
     private func runHost(_ prepared: Prepared, batch: Int) async -> (HostOutcome, HostRunner) {

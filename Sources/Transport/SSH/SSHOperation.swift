@@ -36,7 +36,9 @@ final class ExecOperation: SSHOperation {
     enum State { case waiting, opening, starting, running, closing, waitClosed, freeing, done }
 
     let message: WireMessage
-    private let input: [UInt8]
+    /// The message's standard input, written from its own UTF-8 storage: a copy as bytes doubled
+    /// every payload in flight.
+    private var stdin: String
     private var written = 0
     let output: OutputHandler?
     private var completion: ((Result<ExecResult, TransportError>) -> Void)?
@@ -51,7 +53,7 @@ final class ExecOperation: SSHOperation {
 
     init(message: WireMessage, deadline: Date?, output: OutputHandler?, completion: @escaping (Result<ExecResult, TransportError>) -> Void) {
         self.message = message
-        self.input = Array(message.stdin.utf8)
+        self.stdin = message.stdin
         self.output = output
         self.completion = completion
         super.init()
@@ -98,8 +100,8 @@ final class ExecOperation: SSHOperation {
             case .running:
                 guard let channel else { return progressed }
                 var sawData = false
-                while written < input.count {
-                    let count = input.withUnsafeBufferPointer { buffer in
+                while written < stdin.utf8.count {
+                    let count = stdin.withUTF8 { buffer in
                         buffer.baseAddress.map { base in
                             base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { rb_channel_write(channel, $0 + written, buffer.count - written) }
                         } ?? 0
@@ -111,7 +113,7 @@ final class ExecOperation: SSHOperation {
                     }
                     // EAGAIN: the window is full until the starter reads; any other error: the command
                     // ended before reading it all, which its exit status reports.
-                    if Int32(count) != LibSSH2.eagain { written = input.count }
+                    if Int32(count) != LibSSH2.eagain { written = stdin.utf8.count }
                     break
                 }
                 var ended = [false, false]
@@ -126,6 +128,7 @@ final class ExecOperation: SSHOperation {
                             sawData = true
                             let lines = c.readBuffer.withUnsafeBytes { buffers[index].append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                             for line in lines { output?(OutputLine(stream: index == 0 ? .stdout : .stderr, text: line)) }
+                            c.noteRead(count)
                             continue
                         }
                         if count == 0 { ended[index] = true }
