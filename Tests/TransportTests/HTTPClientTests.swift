@@ -46,15 +46,14 @@ import Testing
         #expect(endless.status == 200 && endless.body.utf8.count == HTTPClient.maxBody)
     }
 
-    @Test func aCancelledRequestEndsWithinASecond() async throws {
+    @Test func aCancelledRequestEnds() async throws {
         let web = try Web()
-        let started = Date()
         let request = Task { try await HTTPClient.request(url: "http://127.0.0.1:\(web.port)/silent", method: "GET", timeout: 600, host: "h") }
         try await Task.sleep(for: .milliseconds(300))
         request.cancel()
+        // Not timed (a loaded test pool starves tests for tens of seconds): the server answers 200 after
+        // 300 s and the request's limit is 600 s, so only the cancellation makes it throw now.
         await #expect(throws: TransportError.self) { try await request.value }
-        // The server never answers and the request's limit is 10 minutes: only the cancellation ends it.
-        #expect(Date().timeIntervalSince(started) < 60, "the request waited for the server, not for its cancellation")
     }
 
     @Test func noAnswerIsAnErrorNamingTheURL() async throws {

@@ -36,7 +36,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/loop":
             self.answer(302, headers=[("Location", "/loop")])
         elif path == "/silent":
-            time.sleep(60)
+            time.sleep(300)
         elif path == "/endless":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
