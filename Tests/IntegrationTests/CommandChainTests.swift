@@ -118,6 +118,51 @@ import Wire
         #expect(!shown.contains("s3cr3t-value"))
     }
 
+    /// On a real host: each link runs in a subshell of its own, as isolated as it would be alone:
+    /// its directory, variables and options stay its own, it cannot read the exec's value (to forge a
+    /// marker), a link that names `$$` gets a process (and pid) of its own, and a syntax error fails
+    /// only its own step.
+    @Test func eachLinkIsIsolatedAsItWouldBeAlone() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("chain-isolated")
+        let body = """
+            param :dir, type: :path, default: "/tmp"
+            step :a do
+              run "cd /; X=leak; set -e; printf '%s' \\"$n$s\\" > #{dir}/nonce"
+            end
+            step :b, after: :a do
+              run "printf '%s|%s' \\"$(pwd)\\" \\"$X\\" > #{dir}/b; false || true"
+            end
+            step :c, after: :b do
+              run "echo $$ > #{dir}/c"
+            end
+            step :d, after: :c do
+              run "echo $$ > #{dir}/d"
+            end
+            step :e, after: :d do
+              run "if then fi"
+            end
+            step :f, after: :e do
+              run "touch #{dir}/f"
+            end
+            """
+        #expect(try await chains(body) == [["a", "b", "c", "d", "e", "f"]])
+        let (summary, events) = try await apply(body, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        #expect(summary.exitStatus == 1)
+        #expect(try String(contentsOfFile: "\(dir)/nonce", encoding: .utf8) == "")
+        let b = try String(contentsOfFile: "\(dir)/b", encoding: .utf8)
+        #expect(!b.hasPrefix("/|") && b.hasSuffix("|"), "\(b)")
+        let c = try String(contentsOfFile: "\(dir)/c", encoding: .utf8)
+        let d = try String(contentsOfFile: "\(dir)/d", encoding: .utf8)
+        #expect(!c.isEmpty && c != d)
+        let finished = events.all.compactMap { event -> String? in
+            if case .stepFinished(let step, let passed, _, _, _) = event.kind { return "\(step) \(passed)" }
+            return nil
+        }
+        #expect(finished == ["a true", "b true", "c true", "d true", "e false"])
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/f"))
+    }
+
     /// A link's output shares the markers' stream: markers it prints itself never pass a step the host
     /// failed (nor leave the host's lock behind), and a partial one left without a newline does not
     /// hide the real marker after it.
