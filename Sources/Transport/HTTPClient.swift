@@ -12,13 +12,13 @@ public enum HTTPClient {
     /// to the same scheme, host and port is followed; one to another origin is the answer, so a check
     /// never reaches a machine its URL did not name. With `tunnel` (the local end of an SSH forward to
     /// the URL's host and port) every hop goes through the tunnel with the URL's own Host header.
+    /// `timeout` bounds each request of the redirects (at most 11), as curl's and URLSession's do.
     public static func request(url: String, method: String, timeout: Double, host: String, tunnel: (host: String, port: Int)? = nil)
         async throws(TransportError) -> HTTPResponse
     {
         guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https", target.host != nil else {
             throw TransportError(.http, host: host, "`\(url)` is not an http(s) URL")
         }
-        let deadline = Date().addingTimeInterval(timeout)
         var current = target
         var method = method
         for _ in 0...maxRedirects {
@@ -30,7 +30,7 @@ public enum HTTPClient {
                 components.port = tunnel.port
                 sent = components.string ?? sent
             }
-            let answer = await perform(url: sent, method: method, hostHeader: hostHeader, timeout: deadline.timeIntervalSinceNow)
+            let answer = await perform(url: sent, method: method, hostHeader: hostHeader, timeout: timeout)
             guard answer.code == 0 else { throw TransportError(.http, host: host, "\(method) \(current.absoluteString): \(answer.error)") }
             // Through a tunnel curl resolves a relative Location against the tunnel's end: resolve it against the URL instead.
             let location = answer.location.flatMap { URL(string: $0, relativeTo: current)?.absoluteURL }
