@@ -115,7 +115,8 @@ public struct CommandChain: Sendable, Hashable {
     static func script(of link: Link, at index: Int, last: Bool) -> ShellCommand {
         let marker = "printf '\\036runbook-link %s \(index) %s\\n' \"$n\" $s"
         let body = link.command.body
-        let ownProcess = ["$$", "${$}", "PPID"].contains { body.script.contains($0) }
+        // `${$` also covers `${$:-x}` and `${$%7}`, which expand to the pid as `$$` does.
+        let ownProcess = ["$$", "${$", "PPID"].contains { body.script.contains($0) }
         func wrap(_ text: String) -> String {
             ownProcess ? "sh -c " + ShellQuote.quote(text) : "( unset n s; eval " + ShellQuote.quote(text) + " )"
         }
