@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A web server for the HTTP client's tests: redirects, an endless body. Usage: server.py PORT"""
+import gzip
 import http.server
 import sys
 import time
+import urllib.parse
 
 port = int(sys.argv[1])
 
@@ -35,6 +37,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(303, headers=[("Location", "/final")])
         elif path == "/loop":
             self.answer(302, headers=[("Location", "/loop")])
+        elif path == "/whoami":
+            self.answer(200, f"port {port}".encode())
+        elif path.startswith("/to?"):
+            # A hostile Location, any bytes (percent-encoded in the query), sent as is.
+            location = urllib.parse.unquote_to_bytes(path[4:])
+            self.wfile.write(b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n")
+        elif path == "/headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            try:
+                while True:
+                    self.wfile.write(b"X-Endless: " + b"a" * 1000 + b"\r\n")
+            except OSError:
+                return
+        elif path == "/bomb":
+            body = gzip.compress(b"\0" * (64 << 20), 9)
+            self.answer(200, body, headers=[("Content-Encoding", "gzip")])
         elif path == "/silent":
             time.sleep(300)
         elif path == "/endless":
