@@ -29,6 +29,42 @@ import Testing
         #expect(!a.isEmpty && a != b, "\(a) \(b)")
     }
 
+    /// What a link changes in its shell (umask, limits, aliases, functions, options, traps, exports,
+    /// read-only variables) stays its own; `exec`, `return` and reading standard input end only that link.
+    @Test func nothingALinkSetsReachesTheNext() async throws {
+        let server = try TestSSHServer()
+        let dir = try workFolder("chain-leaks")
+        let body = """
+            param :dir, type: :path, default: "/tmp"
+            step :a do
+              run "umask 077; ulimit -n 64; alias ll=echo; f() { echo leaked; }; set -eu; trap 'echo trapped' EXIT; export Y=leak; readonly Z=1"
+            end
+            step :b, after: :a do
+              run "printf '%s|%s|%s|%s|%s|%s' \\"$(umask)\\" \\"$(ulimit -n)\\" \\"$(command -v f)\\" \\"$(alias ll 2>&1)\\" \\"${Y-}\\" \\"$-\\" > #{dir}/b; Z=2; : $undefined"
+            end
+            step :c, after: :b do
+              run "exec true"
+            end
+            step :d, after: :c do
+              run "cat; return 0"
+            end
+            step :e, after: :d do
+              run "touch #{dir}/e"
+            end
+            """
+        #expect(try await CommandChainTests().chains(body) == [["a", "b", "c", "d", "e"]])
+        let (summary, events) = try await apply(body, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
+        #expect(summary.exitStatus == 0)
+        let b = try String(contentsOfFile: "\(dir)/b", encoding: .utf8).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        #expect(b.count == 6 && b[0] != "0077" && b[1] != "64" && b[2].isEmpty && !b[3].contains("echo") && b[4].isEmpty && !b[5].contains("u"), "\(b)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/e"))
+        let outputs = events.all.compactMap { event -> String? in
+            if case .output(let step, _, let text) = event.kind { return "\(step):\(text)" }
+            return nil
+        }
+        #expect(outputs == ["a:trapped"])
+    }
+
     /// A link is a fork of the shell that read the exec's value: the value is still in the link's own
     /// memory (the header's output buffer, the `read` builtin's stack), and `/proc/self/mem` needs no
     /// ptrace permission. A failing link that reads it and forges its own success passes its step;
