@@ -185,11 +185,7 @@ import Wire
         #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/locks")) == [])
         // The markers it printed lack the exec's value (read on the host, never exported): step a
         // itself is the one that failed, with its own status; b never started.
-        let failed = events.all.compactMap { event -> String? in
-            if case .stepFinished(let step, false, let status, _, _) = event.kind { return "\(step) \(status ?? -1)" }
-            return nil
-        }
-        #expect(failed == ["a 5"])
+        #expect(events.failedSteps == ["a 5"])
         #expect(!events.all.contains { if case .stepStarted("b", _) = $0.kind { true } else { false } })
         // A link that ends its output with a partial marker and no newline passes, with that output.
         let partial = """
@@ -203,11 +199,7 @@ import Wire
             """
         let (passed, lines) = try await apply(partial, on: [server], vars: [["dir": dir, "runbook_lock_dir": "\(dir)/locks"]])
         #expect(passed.exitStatus == 0)
-        let outputs = lines.all.compactMap { event -> String? in
-            if case .output(let step, let stream, let text) = event.kind { return "\(step):\(stream):\(text)" }
-            return nil
-        }
-        #expect(outputs == ["a:stdout:no newline \\x1erunbook-link 9"])
+        #expect(lines.outputs == ["a:stdout:no newline \\x1erunbook-link 9"])
     }
 }
 

@@ -20,6 +20,22 @@ final class EventLog: @unchecked Sendable {
         all.map(\.jsonLine)
     }
 
+    /// The steps that failed, with their status: "a 5" (-1 without one).
+    var failedSteps: [String] {
+        all.compactMap { event in
+            guard case .stepFinished(let step, false, let status, _, _) = event.kind else { return nil }
+            return "\(step) \(status ?? -1)"
+        }
+    }
+
+    /// Every output line as "step:stream:text".
+    var outputs: [String] {
+        all.compactMap { event in
+            guard case .output(let step, let stream, let text) = event.kind else { return nil }
+            return "\(step):\(stream):\(text)"
+        }
+    }
+
     func undos(_ host: String? = nil) -> [String] {
         all.compactMap { event in
             guard host == nil || event.host == host, case .undo(let step, _, _, _, _) = event.kind else { return nil }
