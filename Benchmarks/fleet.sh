@@ -41,12 +41,8 @@ root=$(pwd)
 
 . Benchmarks/lib/workspace.sh
 bench_workspace
-mkdir -m 1777 "$work/locks"
-max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
-# Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
-base=$((20000 + ($$ % 20) * 600))
 . Benchmarks/lib/hosts.sh
-start_sshd_hosts "$work" "$max" "$base"
+start_fleet $sizes
 
 commands=("test -d /tmp" "echo two > /dev/null" "uname -r > /dev/null" "test -r /proc/net/tcp" "date +%s > /dev/null" "id -u > /dev/null" "true")
 seven() { # lock line
@@ -118,11 +114,7 @@ measure() { # tool n round
 evict "$bin" ${RUNBOOK_BEFORE:+"$RUNBOOK_BEFORE"}
 
 for n in $sizes; do
-  {
-    echo "[fleet]"
-    # Every host has a lock folder of its own, as separate machines would (they all share this /tmp).
-    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user runbook_lock_dir=$work/locks/h$i"; done
-  } > "$work/hosts_$n.ini"
+  fleet_inventory "$n" "$work/hosts_$n.ini" locks
   for i in $(seq 1 "$n"); do echo "h$i $((base + i)) $user"; done > "$work/fabric_$n"
   echo "== $n hosts, 7 dependent commands each, $rounds rounds"
   : > "$work/results"

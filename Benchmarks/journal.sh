@@ -20,23 +20,15 @@ echo "binary: $bin"
 
 . Benchmarks/lib/workspace.sh
 bench_workspace
-mkdir -m 1777 "$work/locks"
-max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
-# Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
-base=$((20000 + ($$ % 100) * 110))
 . Benchmarks/lib/hosts.sh
-start_sshd_hosts "$work" "$max" "$base"
+start_fleet $sizes
 
 write_three_steps "$work/three.rb"
 
 . Benchmarks/lib/measure.sh
 
 for n in $sizes; do
-  {
-    echo "[fleet]"
-    # A lock folder per host, as separate machines would have (they all share this /tmp).
-    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user runbook_lock_dir=$work/locks/h$i"; done
-  } > "$work/hosts_$n.ini"
+  fleet_inventory "$n" "$work/hosts_$n.ini" locks
   args=(apply "$work/three.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$n")
   : > "$work/journal.ms"; : > "$work/none.ms"; : > "$work/ratio"
   for round in $(seq 1 "$repeat"); do

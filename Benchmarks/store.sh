@@ -19,11 +19,8 @@ echo "binary: $bin"
 
 . Benchmarks/lib/workspace.sh
 bench_workspace
-max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
-# Below the ephemeral range (32768+), so no outgoing connection holds one of these ports.
-base=$((20000 + ($$ % 100) * 110))
 . Benchmarks/lib/hosts.sh
-start_sshd_hosts "$work" "$max" "$base"
+start_fleet $sizes
 
 eval "$(scripts/pg-test-cluster start --owner $$)"
 export PGPASSWORD=$RUNBOOK_TEST_PG_PASSWORD
@@ -35,10 +32,7 @@ write_three_steps "$work/three.rb" "lock false"
 . Benchmarks/lib/measure.sh
 
 for n in $sizes; do
-  {
-    echo "[fleet]"
-    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user"; done
-  } > "$work/hosts_$n.ini"
+  fleet_inventory "$n" "$work/hosts_$n.ini"
   args=(apply "$work/three.rb" --hosts all --inventory "$work/hosts_$n.ini" --ssh-config "$work/ssh_config" --format json --forks "$n")
   : > "$work/local.ms"; : > "$work/pg.ms"
   for _ in $(seq 1 "$repeat"); do

@@ -31,3 +31,24 @@ CONF
     for _ in $(seq 100); do nc -z 127.0.0.1 $((base + i)) 2>/dev/null && break; sleep 0.05; done
   done
 }
+
+# Starts the hosts for the largest of the sizes, on ports below the ephemeral range (32768+) so that
+# no outgoing connection holds one; concurrent runs pick their slot by PID. Sets `max` and `base`.
+start_fleet() { # sizes...
+  local n slot
+  max=0; for n in "$@"; do [ "$n" -gt "$max" ] && max=$n; done
+  slot=$((max + 10))
+  base=$((20000 + ($$ % (12000 / slot)) * slot))
+  start_sshd_hosts "$work" "$max" "$base"
+}
+
+# Writes the INI inventory of hosts 1..N; with `locks`, each host has a lock folder of its own under
+# $work/locks, as separate machines would (they all share this /tmp).
+fleet_inventory() { # n file [locks]
+  local n=$1 file=$2 locks=${3:-} i
+  [ -z "$locks" ] || { mkdir -p "$work/locks"; chmod 1777 "$work/locks"; }
+  {
+    echo "[fleet]"
+    for i in $(seq 1 "$n"); do echo "h$i ansible_host=127.0.0.1 ansible_port=$((base + i)) ansible_user=$user${locks:+ runbook_lock_dir=$work/locks/h$i}"; done
+  } > "$file"
+}
