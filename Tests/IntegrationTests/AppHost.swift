@@ -49,11 +49,8 @@ final class AppHost: @unchecked Sendable {
         let port = chosen ?? freePort()
         let script = "\(repositoryRoot.path)/Tests/Fixtures/app/dependency.py"
         dependencies.append(try BackgroundProcess(["/usr/bin/python3", script, "\(port)"] + (password.map { [$0] } ?? [])))
-        for _ in 0..<100 {
-            if (try? shell("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null")) != nil { return port }
-            usleep(50_000)
-        }
-        throw TestSetupError(message: "the dependency on port \(port) did not listen")
+        guard waitUntilListening(port) else { throw TestSetupError(message: "the dependency on port \(port) did not listen") }
+        return port
     }
 
     func stopDependencies() {

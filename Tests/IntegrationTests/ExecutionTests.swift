@@ -282,7 +282,7 @@ extension ExecutionOverSSHTests {
         try "ok\n".write(toFile: "\(dir)/health", atomically: true, encoding: .utf8)
         let web = try BackgroundProcess(["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir])
         defer { web.stop() }
-        for _ in 0..<100 where (try? shell("nc -z 127.0.0.1 \(port)")) == nil { usleep(50_000) }
+        waitUntilListening(port)
         let (summary, log) = try await apply(
             """
             step :noop do

@@ -42,6 +42,16 @@ public func freePort() -> Int {
     }
 }
 
+/// Waits up to `seconds` until something accepts connections on 127.0.0.1:`port`; false if nothing did.
+@discardableResult
+public func waitUntilListening(_ port: Int, seconds: Double = 5) -> Bool {
+    for _ in 0..<max(1, Int(seconds * 20)) {
+        if (try? shell("nc -z 127.0.0.1 \(port)")) != nil { return true }
+        usleep(50_000)
+    }
+    return false
+}
+
 private let portRange = 20_000..<32_000
 // Parallel test processes (helpers' worktrees) start at different places in the range.
 private let nextPort = Mutex(20_000 + Int(getpid() % 120) * 100)

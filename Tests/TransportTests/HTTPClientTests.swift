@@ -16,7 +16,7 @@ import Testing
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
                 "Fixtures/http/server.py")
             process = try BackgroundProcess(["/usr/bin/python3", script.path, String(port)])
-            for _ in 0..<600 where (try? shell("nc -z 127.0.0.1 \(port)")) == nil { usleep(50_000) }
+            waitUntilListening(port, seconds: 30)
         }
 
         deinit { process.stop() }

@@ -338,7 +338,7 @@ func connectError(_ settings: SSHSettings) async -> TransportError? {
         let web = try BackgroundProcess(["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", server.directory])
         defer { web.stop() }
         try "healthy\n".write(toFile: server.directory + "/health", atomically: true, encoding: .utf8)
-        for _ in 0..<100 where (try? shell("nc -z 127.0.0.1 \(port)")) == nil { usleep(50_000) }
+        waitUntilListening(port)
         let transport = SSHTransport(settings: settings(for: server))
         let ok = try await transport.http(url: "http://127.0.0.1:\(port)/health", method: "GET", timeout: 5)
         #expect(ok.status == 200)
