@@ -117,10 +117,7 @@ public struct CommandChain: Sendable, Hashable {
         let body = link.command.body
         // `${$` also covers `${$:-x}` and `${$%7}`, which expand to the pid as `$$` does.
         let ownProcess = ["$$", "${$", "PPID"].contains { body.script.contains($0) }
-        func wrap(_ text: String) -> String {
-            ownProcess ? "sh -c " + ShellQuote.quote(text) : "( unset n s; eval " + ShellQuote.quote(text) + " )"
-        }
-        let own = ShellCommand(script: wrap(body.script), display: wrap(body.display), secrets: body.secrets)
+        let own = ownProcess ? "sh -c " + body.quoted : "( unset n s; eval " + body.quoted + " )"
         return own + "; s=$?; \(marker); \(marker) >&2" + (last ? "; exit $s\n" : "; [ $s = 0 ] || exit $s\n")
     }
 

@@ -263,11 +263,7 @@ public struct Planner: Sendable {
                         var action = $0.mapCommands(undo: true) { command in Self.withSudo(command) }
                         // The finish runs as the connecting user (it owns the lock and the kept folder):
                         // what root moved aside is removed as root, or it stays in root's folders forever.
-                        action.cleanup = action.cleanup.map {
-                            ShellCommand(
-                                script: "sudo -n sh -c " + ShellQuote.quote($0.script), display: "sudo -n sh -c " + ShellQuote.quote($0.display),
-                                secrets: $0.secrets)
-                        }
+                        action.cleanup = action.cleanup.map { "sudo -n sh -c " + $0.quoted }
                         return action
                     }
                     return copy

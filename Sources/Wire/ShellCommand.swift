@@ -21,6 +21,9 @@ public struct ShellCommand: Sendable, Hashable, Codable, CustomStringConvertible
 
     public var description: String { display }
 
+    /// The whole command as one shell word (`sh -c` of it), script and display quoted alike.
+    public var quoted: ShellCommand { ShellCommand(script: ShellQuote.quote(script), display: ShellQuote.quote(display), secrets: secrets) }
+
     /// `a && b`, keeping both versions and the secrets in step.
     public static func + (lhs: ShellCommand, rhs: String) -> ShellCommand {
         ShellCommand(script: lhs.script + rhs, display: lhs.display + rhs, secrets: lhs.secrets)
